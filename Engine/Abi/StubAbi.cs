@@ -1,0 +1,45 @@
+using UmlTlb.Native;
+
+namespace UmlTlb.Abi;
+
+/// <summary>
+/// What differs between the stub architectures: word size, syscall numbers,
+/// how mmap takes its offset, and which registers carry a syscall.
+/// The per-architecture halves live in StubAbi.X64.cs and StubAbi.I386.cs.
+/// </summary>
+internal abstract partial class StubAbi
+{
+    public abstract StubArchitecture Architecture { get; }
+
+    public abstract int WordSize { get; }
+
+    public abstract long MmapNr { get; }
+
+    public abstract long MunmapNr { get; }
+
+    public abstract long MprotectNr { get; }
+
+    public abstract long GetpidNr { get; }
+
+    /// <summary>First address the kernel never gives this kind of process.</summary>
+    public abstract ulong TaskSize { get; }
+
+    /// <summary>The file the build puts the stub in, under stubs/.</summary>
+    public string StubFileName => "umltlb-stub-" + Architecture;
+
+    /// <summary>mmap's last argument for a byte offset into the physical-memory file.</summary>
+    public abstract ulong MmapOffsetArgument(ulong byteOffset);
+
+    /// <summary>Points the registers at one syscall, as syscall_stub expects them.</summary>
+    public abstract void LoadSyscall(ref Interop.user_regs_struct regs, long nr, ReadOnlySpan<ulong> args);
+
+    /// <summary>The stub's syscall result in its own word size, sign-extended.</summary>
+    public long SignExtend(ulong word) => WordSize == 8 ? (long)word : (int)(uint)word;
+
+    public static StubAbi For(StubArchitecture architecture) => architecture switch
+    {
+        StubArchitecture.x86_64 => X64.Instance,
+        StubArchitecture.i386 => I386.Instance,
+        _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, "Unknown stub architecture."),
+    };
+}

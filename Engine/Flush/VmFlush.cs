@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using UmlTlb.Abi;
+using UmlTlb.Ops;
+
+namespace UmlTlb;
+
+/// <summary>
+/// One flush of a stub's queue, the 2005 do_ops: full data areas run as soon as
+/// they are full (streaming), the rest when the flush completes. A flush whose
+/// whole content is one host op takes syscall_stub, everything else batch_syscall_stub.
+/// By default the first failing host op stops the flush and the ones after it are
+/// skipped; with continueOnError every op runs.
+/// </summary>
+public sealed class VmFlush
+{
+    private const long MapSharedFixed = 0x01 | 0x10;
+
+    private readonly StubProcess _stub;
+    private readonly bool _continueOnError;
+    private readonly long _startTicks = Stopwatch.GetTimestamp();
+    private bool _stopped;
+    private long _operations, _hostOps, _batches, _singles, _failed, _skipped;
+
+    internal VmFlush(StubProcess stub, bool continueOnError)
+    {
+        _stub = stub;
+        _continueOnError = continueOnError;
+    }
+
+    public StubProcess Stub => _stub;
+
+    /// <summary>
+    /// Runs every data area's worth of host ops that can no longer change: all but
+    /// the newest pending op, which may still absorb the next one.
+    /// </summary>
+    public void RunFullDataAreas(Action<VmOpResult>? sink)
+    {
+        lock (_stub.SyncRoot)
+        {
+            if (_stopped)
+            {
+                SkipPending(sink);
+                return;
+            }
+            int capacity = _stub.BatchCapacity;
+            while (_stub.Queue.Count > capacity && !_stopped)
+            {
+                RunBatch(capacity, sink);
+            }
+            if (_stopped)
+            {
+                SkipPending(sink);
+            }
+        }
+    }
+
+    /// <summary>Runs what is still pending and returns the flush's totals.</summary>
+    public VmFlushSummary Complete(Action<VmOpResult>? sink)
+    {
+        lock (_stub.SyncRoot)
+        {
+            var queue = _stub.Queue;
+            if (!_stopped && _batches == 0 && _singles == 0 && queue.Count == 1)
+            {
+                RunSingle(sink);
+            }
+            while (!_stopped && queue.Count > 0)
+            {
+                RunBatch(Math.Min(queue.Count, _stub.BatchCapacity), sink);
+            }
+            SkipPending(sink);
+        }
+        return Summary;
+    }
+
+    public VmFlushSummary Summary => new()
+    {
+        Stub = _stub,
+        Operations = _operations,
+        HostOperations = _hostOps,
+        Batches = _batches,
+        SingleCalls = _singles,
+        RoundTrips = _batches + _singles,
+        Failed = _failed,
+        Skipped = _skipped,
+        Elapsed = Stopwatch.GetElapsedTime(_startTicks),
+    };
+
+    private void RunSingle(Action<VmOpResult>? sink)
+    {
+        var op = _stub.Queue.Pending[0];
+        Span<ulong> args = stackalloc ulong[6];
+        long nr = Encode(op, args);
+        long start = Stopwatch.GetTimestamp();
+        long result = _stub.RoundTrip.RunSingle(nr, args);
+        var counters = _stub.Counters;
+        counters.TicksInStub += Stopwatch.GetTimestamp() - start;
+        counters.RoundTrips++;
+        counters.SingleCalls++;
+        _singles++;
+        Report(op, result, VmFlushPath.Single, 0, sink);
+        _stub.Queue.RemoveFirst(1);
+    }
+
+    private void RunBatch(int count, Action<VmOpResult>? sink)
+    {
+        var data = _stub.Data;
+        var pending = _stub.Queue.Pending;
+        Span<ulong> args = stackalloc ulong[6];
+        for (int i = 0; i < count; i++)
+        {
+            long nr = Encode(pending[i], args);
+            data.WriteTuple(i, nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+        }
+        data.Terminate(count);
+        data[StubDataLayout.Flags] = _continueOnError ? (ulong)StubDataLayout.FlagContinue : 0;
+
+        long start = Stopwatch.GetTimestamp();
+        _stub.RoundTrip.RunBatch();
+        var counters = _stub.Counters;
+        counters.TicksInStub += Stopwatch.GetTimestamp() - start;
+        counters.RoundTrips++;
+        long batch = ++counters.Batches;
+        _batches++;
+
+        int executed = (int)Math.Min((ulong)count, data[StubDataLayout.Executed]);
+        counters.BatchedOperations += executed;
+        var abi = _stub.Abi;
+        for (int i = 0; i < count; i++)
+        {
+            if (i < executed)
+            {
+                Report(pending[i], abi.SignExtend(data.TupleResult(i)), VmFlushPath.Batch, batch, sink);
+            }
+            else
+            {
+                Skip(pending[i], sink);
+            }
+        }
+        _stub.Queue.RemoveFirst(count);
+    }
+
+    private long Encode(in HostOp op, Span<ulong> args)
+    {
+        var abi = _stub.Abi;
+        args.Clear();
+        args[0] = op.Address;
+        args[1] = op.Length;
+        switch (op.Kind)
+        {
+            case VmOpKind.Mmap:
+                args[2] = (ulong)op.Protection;
+                args[3] = MapSharedFixed;
+                args[4] = StubDataLayout.PhysicalMemoryFd;
+                args[5] = abi.MmapOffsetArgument(op.Offset);
+                return abi.MmapNr;
+            case VmOpKind.Mprotect:
+                args[2] = (ulong)op.Protection;
+                return abi.MprotectNr;
+            default:
+                return abi.MunmapNr;
+        }
+    }
+
+    private void Report(in HostOp op, long result, VmFlushPath path, long batch, Action<VmOpResult>? sink)
+    {
+        // Only -4095..-1 are errnos: a high mmap address is a success.
+        bool failed = result is >= -4095 and < 0;
+        _operations += op.MergedCount;
+        _hostOps++;
+        if (failed)
+        {
+            _failed++;
+            _stub.Counters.Failed++;
+            _stopped |= !_continueOnError;
+        }
+        sink?.Invoke(new VmOpResult
+        {
+            Stub = _stub,
+            Sequence = op.Sequence,
+            Operation = op.Kind,
+            Address = op.Address,
+            Length = op.Length,
+            Protection = op.Protection,
+            Offset = op.Offset,
+            MergedCount = op.MergedCount,
+            Status = failed ? VmOpStatus.Failed : VmOpStatus.Succeeded,
+            Result = result,
+            Errno = failed ? Native.Errno.Name((int)-result) : string.Empty,
+            Batch = batch,
+            Path = path,
+        });
+    }
+
+    private void Skip(in HostOp op, Action<VmOpResult>? sink)
+    {
+        _operations += op.MergedCount;
+        _hostOps++;
+        _skipped++;
+        sink?.Invoke(new VmOpResult
+        {
+            Stub = _stub,
+            Sequence = op.Sequence,
+            Operation = op.Kind,
+            Address = op.Address,
+            Length = op.Length,
+            Protection = op.Protection,
+            Offset = op.Offset,
+            MergedCount = op.MergedCount,
+            Status = VmOpStatus.Skipped,
+            Path = VmFlushPath.Batch,
+        });
+    }
+
+    private void SkipPending(Action<VmOpResult>? sink)
+    {
+        var queue = _stub.Queue;
+        foreach (ref readonly var op in queue.Pending)
+        {
+            Skip(op, sink);
+        }
+        queue.Clear();
+    }
+}

@@ -1,0 +1,55 @@
+namespace UmlTlb;
+
+public enum VmOpStatus
+{
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
+/// <summary>Which stub entry ran a host op.</summary>
+public enum VmFlushPath
+{
+    Single,
+    Batch,
+}
+
+/// <summary>The outcome of one host op of a flush.</summary>
+public sealed class VmOpResult
+{
+    public required StubProcess Stub { get; init; }
+
+    /// <summary>The host op's sequence number in its stub, as <see cref="VmOp.HostOp"/> names it.</summary>
+    public long Sequence { get; init; }
+
+    public VmOpKind Operation { get; init; }
+
+    public ulong Address { get; init; }
+
+    public ulong Length { get; init; }
+
+    public VmProtection Protection { get; init; }
+
+    public ulong Offset { get; init; }
+
+    /// <summary>How many queued ops this host op covers.</summary>
+    public int MergedCount { get; init; }
+
+    public VmOpStatus Status { get; init; }
+
+    /// <summary>The syscall's raw return value, sign-extended: -12 is ENOMEM. 0 when skipped.</summary>
+    public long Result { get; init; }
+
+    /// <summary>The errno's name when it failed, empty otherwise.</summary>
+    public string Errno { get; init; } = string.Empty;
+
+    /// <summary>The stub's batch number that ran it (its Batches counter), 0 on the single path.</summary>
+    public long Batch { get; init; }
+
+    public VmFlushPath Path { get; init; }
+
+    public ulong End => Address + Length;
+
+    public override string ToString() =>
+        $"#{Sequence} {Operation} 0x{Address:x}+0x{Length:x}: {Status}{(Errno.Length > 0 ? " " + Errno : string.Empty)}";
+}

@@ -1,0 +1,82 @@
+namespace UmlTlb.Ops;
+
+/// <summary>What became of one queued op: the host op it is in, and whether it merged into the one before.</summary>
+public readonly record struct QueuedOp(long HostSequence, bool Coalesced);
+
+/// <summary>
+/// A stub's pending host ops, oldest first. Adding merges into the newest pending
+/// op when the seed's rules allow; nothing here runs anything.
+/// Not thread-safe: the owning stub serialises access.
+/// </summary>
+internal sealed class VmOpQueue
+{
+    private HostOp[] _ops = new HostOp[64];
+    private int _head;
+    private int _count;
+    private long _nextSequence = 1;
+
+    public int Count => _count;
+
+    public ReadOnlySpan<HostOp> Pending => _ops.AsSpan(_head, _count);
+
+    /// <summary>Sequence number of the oldest pending host op, or of the next one when none is pending.</summary>
+    public long FirstPendingSequence => _count > 0 ? _ops[_head].Sequence : _nextSequence;
+
+    public QueuedOp Add(VmOpKind kind, ulong address, ulong length, VmProtection protection, ulong offset, bool coalesce)
+    {
+        if (coalesce && _count > 0)
+        {
+            ref var last = ref _ops[_head + _count - 1];
+            if (last.CanAbsorb(kind, address, protection, offset))
+            {
+                last.Length += length;
+                last.MergedCount++;
+                return new QueuedOp(last.Sequence, true);
+            }
+        }
+        if (_head + _count == _ops.Length)
+        {
+            MakeRoom();
+        }
+        _ops[_head + _count] = new HostOp
+        {
+            Sequence = _nextSequence++,
+            Kind = kind,
+            Address = address,
+            Length = length,
+            Protection = kind == VmOpKind.Munmap ? VmProtection.None : protection,
+            Offset = kind == VmOpKind.Mmap ? offset : 0,
+            MergedCount = 1,
+        };
+        _count++;
+        return new QueuedOp(_ops[_head + _count - 1].Sequence, false);
+    }
+
+    /// <summary>Drops the <paramref name="n"/> oldest host ops, once they have run or been skipped.</summary>
+    public void RemoveFirst(int n)
+    {
+        _head += n;
+        _count -= n;
+        if (_count == 0)
+        {
+            _head = 0;
+        }
+    }
+
+    public void Clear() => RemoveFirst(_count);
+
+    private void MakeRoom()
+    {
+        if (_head > _ops.Length / 2)
+        {
+            Array.Copy(_ops, _head, _ops, 0, _count);
+        }
+        else
+        {
+            var bigger = new HostOp[_ops.Length * 2];
+            Array.Copy(_ops, _head, bigger, 0, _count);
+            _ops = bigger;
+        }
+        _head = 0;
+    }
+}

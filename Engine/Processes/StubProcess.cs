@@ -1,0 +1,335 @@
+using UmlTlb.Abi;
+using UmlTlb.Flush;
+using UmlTlb.Ops;
+using UmlTlb.Processes;
+using UmlTlb.Tracing;
+using UmlTlb.Views;
+
+namespace UmlTlb;
+
+/// <summary>
+/// A traced stub process: its address space below <see cref="UserAddressLimit"/>
+/// is what the queued ops change. Its state is live; its methods are safe from any thread.
+/// </summary>
+public sealed class StubProcess
+{
+    private readonly StubTracer _tracer;
+    private readonly MemFd _dataFd;
+    private readonly MemFd _physicalMemoryFd;
+
+    private StubProcess(int id, string name, StubStartOptions options, StubAbi abi, StubTracer tracer,
+        MemFd dataFd, DataArea data, MemFd physicalMemoryFd, int? cpu)
+    {
+        Id = id;
+        Name = name;
+        Abi = abi;
+        _tracer = tracer;
+        _dataFd = dataFd;
+        Data = data;
+        _physicalMemoryFd = physicalMemoryFd;
+        PhysicalMemory = new PhysicalMemory(physicalMemoryFd);
+        BatchPages = options.BatchPages;
+        Affinity = options.Affinity;
+        Cpu = cpu;
+        StubCodeAddress = data[StubDataLayout.StubCode];
+        StubDataAddress = data[StubDataLayout.StubData];
+        RoundTrip = new PtraceRoundTrip(tracer, abi, data);
+        StartTime = DateTime.Now;
+    }
+
+    /// <summary>Small number, unique in this process.</summary>
+    public int Id { get; }
+
+    public string Name { get; }
+
+    public int ProcessId => _tracer.Pid;
+
+    public StubArchitecture Architecture => Abi.Architecture;
+
+    public StubState State => _tracer.Termination switch
+    {
+        null => StubState.Running,
+        { Requested: true } or { ExitCode: not null } => StubState.Exited,
+        _ => StubState.Faulted,
+    };
+
+    /// <summary>How it ended; null while it runs.</summary>
+    public StubTermination? Termination => _tracer.Termination;
+
+    public ulong StubCodeAddress { get; }
+
+    public ulong StubDataAddress { get; }
+
+    /// <summary>Host ops that fit in one run of the batch stub.</summary>
+    public int BatchCapacity => Data.Capacity;
+
+    public int BatchPages { get; }
+
+    public ulong PhysicalMemorySize => PhysicalMemory.Size;
+
+    /// <summary>The first address ops may not touch: the stub's code page.</summary>
+    public ulong UserAddressLimit => StubCodeAddress;
+
+    public StubAffinity Affinity { get; }
+
+    /// <summary>The CPU the stub and its tracer thread are pinned to, when colocated.</summary>
+    public int? Cpu { get; }
+
+    /// <summary>The Linux thread id of the tracer thread.</summary>
+    public int TracerThreadId => _tracer.ThreadId;
+
+    public DateTime StartTime { get; }
+
+    /// <summary>Host ops waiting for a flush.</summary>
+    public int PendingOperations
+    {
+        get
+        {
+            lock (SyncRoot)
+            {
+                return Queue.Count;
+            }
+        }
+    }
+
+    internal object SyncRoot { get; } = new();
+
+    internal StubAbi Abi { get; }
+
+    internal DataArea Data { get; }
+
+    internal PhysicalMemory PhysicalMemory { get; }
+
+    internal VmOpQueue Queue { get; } = new();
+
+    internal StubCounters Counters { get; } = new();
+
+    internal IStubRoundTrip RoundTrip { get; }
+
+    /// <summary>Spawns and traces a stub; returns once it waits at its first trap.</summary>
+    public static StubProcess Start(StubStartOptions? options = null)
+    {
+        options ??= new StubStartOptions();
+        if (options.BatchPages is < 1 or > StubDataLayout.MaxBatchPages)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.BatchPages, $"BatchPages must be 1 to {StubDataLayout.MaxBatchPages}.");
+        }
+        if (options.PhysicalMemorySize == 0 || options.PhysicalMemorySize % StubDataLayout.PageSize != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.PhysicalMemorySize, "PhysicalMemorySize must be a non-zero whole number of pages.");
+        }
+        var abi = StubAbi.For(options.Architecture);
+        string path = StubFiles.Locate(abi, options.StubDirectory);
+        int id = StubRegistry.NextId();
+        string name = string.IsNullOrEmpty(options.Name) ? $"stub{id}" : options.Name;
+        int? cpu = options.Affinity == StubAffinity.Colocated ? CpuPicker.Next() : null;
+
+        var dataFd = MemFd.Create($"umltlb-data-{id}", (ulong)(options.BatchPages * StubDataLayout.PageSize));
+        var physicalMemoryFd = MemFd.Create($"umltlb-physmem-{id}", options.PhysicalMemorySize);
+        DataArea? data = null;
+        try
+        {
+            data = new DataArea(dataFd, abi.WordSize);
+            data[StubDataLayout.ParentPid] = (ulong)Environment.ProcessId;
+            var tracer = StubTracer.Start(new StubLaunch(path, name, dataFd.Fd, physicalMemoryFd.Fd, cpu));
+            var stub = new StubProcess(id, name, options, abi, tracer, dataFd, data, physicalMemoryFd, cpu);
+            stub.CheckLayout();
+            tracer.Terminated += _ => stub.ReleaseFiles();
+            StubRegistry.Add(stub);
+            return stub;
+        }
+        catch
+        {
+            data?.Dispose();
+            dataFd.Dispose();
+            physicalMemoryFd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Kills and reaps the stub and its tracer thread, and forgets it.</summary>
+    public StubTermination Stop()
+    {
+        var termination = _tracer.Stop();
+        StubRegistry.Remove(this);
+        return termination;
+    }
+
+    /// <summary>Validates and queues one op, merging it into the newest pending one when the seed's rules allow.</summary>
+    public QueuedOp Enqueue(VmOpKind kind, ulong address, ulong length, VmProtection protection, ulong offset, bool coalesce = true)
+    {
+        if (VmOpValidator.Check(this, kind, address, length, protection, offset) is { } rejection)
+        {
+            throw new VmOpRejectedException(rejection);
+        }
+        lock (SyncRoot)
+        {
+            var queued = Queue.Add(kind, address, length, protection, offset, coalesce);
+            if (queued.Coalesced)
+            {
+                Counters.CoalescedOperations++;
+            }
+            return queued;
+        }
+    }
+
+    /// <summary>The reason an op would be refused, or null when it may be queued.</summary>
+    public VmOpRejection? Validate(VmOpKind kind, ulong address, ulong length, VmProtection protection, ulong offset) =>
+        VmOpValidator.Check(this, kind, address, length, protection, offset);
+
+    /// <summary>Starts a flush of this stub's queue.</summary>
+    public VmFlush BeginFlush(bool continueOnError = false) => new(this, continueOnError);
+
+    /// <summary>Pending host ops, oldest first, as VmOp objects.</summary>
+    public IReadOnlyList<VmOp> GetPendingOperations()
+    {
+        lock (SyncRoot)
+        {
+            var list = new List<VmOp>(Queue.Count);
+            foreach (ref readonly var op in Queue.Pending)
+            {
+                list.Add(new VmOp
+                {
+                    Operation = op.Kind, Address = op.Address, Length = op.Length, Protection = op.Protection,
+                    Offset = op.Offset, Stub = this, HostOp = op.Sequence, Coalesced = op.MergedCount > 1,
+                });
+            }
+            return list;
+        }
+    }
+
+    /// <summary>Discards the pending ops; returns how many host ops were dropped.</summary>
+    public int ClearPendingOperations()
+    {
+        lock (SyncRoot)
+        {
+            int n = Queue.Count;
+            Queue.Clear();
+            return n;
+        }
+    }
+
+    /// <summary>True when host op <paramref name="sequence"/> is still waiting in the queue.</summary>
+    public bool IsPending(long sequence)
+    {
+        lock (SyncRoot)
+        {
+            return Queue.Count > 0 && sequence >= Queue.FirstPendingSequence;
+        }
+    }
+
+    public StubStatistics GetStatistics()
+    {
+        long switches = ProcStatus.TryRead(ProcessId)?.VoluntaryContextSwitches ?? -1;
+        lock (SyncRoot)
+        {
+            return new StubStatistics
+            {
+                Stub = this,
+                SingleCalls = Counters.SingleCalls,
+                Batches = Counters.Batches,
+                BatchedOperations = Counters.BatchedOperations,
+                CoalescedOperations = Counters.CoalescedOperations,
+                RoundTrips = Counters.RoundTrips,
+                Failed = Counters.Failed,
+                TimeInStub = Counters.TimeInStub,
+                VoluntaryContextSwitches = State == StubState.Running ? switches : -1,
+            };
+        }
+    }
+
+    /// <summary>The stub's mappings from /proc/pid/maps; without <paramref name="all"/> only those below UserAddressLimit.</summary>
+    public IReadOnlyList<MemoryMapping> GetMappings(bool all = false)
+    {
+        ThrowIfNotRunning();
+        var maps = ProcMaps.Read(ProcessId);
+        return all ? maps : maps.Where(m => m.Start < UserAddressLimit).ToList();
+    }
+
+    /// <summary>Reads the stub's own view of its memory (process_vm_readv).</summary>
+    public byte[] ReadMemory(ulong address, int length)
+    {
+        ThrowIfNotRunning();
+        return StubMemoryReader.Read(ProcessId, address, length);
+    }
+
+    public void WritePhysicalMemory(ulong offset, ReadOnlySpan<byte> data)
+    {
+        ThrowIfNotRunning();
+        PhysicalMemory.Write(offset, data);
+    }
+
+    public byte[] ReadPhysicalMemory(ulong offset, int length)
+    {
+        ThrowIfNotRunning();
+        return PhysicalMemory.Read(offset, length);
+    }
+
+    /// <summary>Runs any syscall through syscall_stub; for tests and diagnostics.</summary>
+    internal long RunSingleSyscall(long nr, params ulong[] args)
+    {
+        var all = new ulong[6];
+        args.CopyTo(all, 0);
+        lock (SyncRoot)
+        {
+            long result = RoundTrip.RunSingle(nr, all);
+            Counters.RoundTrips++;
+            return result;
+        }
+    }
+
+    /// <summary>Runs raw tuples through batch_syscall_stub; returns each one's result and how many ran.</summary>
+    internal (long[] Results, int Executed) RunBatchSyscalls(bool continueOnError, params (long Nr, ulong[] Args)[] tuples)
+    {
+        lock (SyncRoot)
+        {
+            for (int i = 0; i < tuples.Length; i++)
+            {
+                var a = new ulong[6];
+                tuples[i].Args.CopyTo(a, 0);
+                Data.WriteTuple(i, tuples[i].Nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+            }
+            Data.Terminate(tuples.Length);
+            Data[StubDataLayout.Flags] = continueOnError ? (ulong)StubDataLayout.FlagContinue : 0;
+            RoundTrip.RunBatch();
+            Counters.RoundTrips++;
+            int executed = (int)Data[StubDataLayout.Executed];
+            var results = new long[tuples.Length];
+            for (int i = 0; i < executed; i++)
+            {
+                results[i] = Abi.SignExtend(Data.TupleResult(i));
+            }
+            return (results, executed);
+        }
+    }
+
+    public override string ToString() => $"{Name} (pid {ProcessId}, {State})";
+
+    internal void ThrowIfNotRunning()
+    {
+        if (_tracer.Termination is { } termination)
+        {
+            throw new StubExitedException(Name, termination);
+        }
+    }
+
+    private void CheckLayout()
+    {
+        // The stub publishes its layout; trust it only if the data area really is where it says.
+        ulong code = Data[StubDataLayout.StubCode];
+        if (Data[StubDataLayout.StubData] != code + StubDataLayout.PageSize
+            || Data[StubDataLayout.SyscallStub] <= code || Data[StubDataLayout.BatchStub] <= code
+            || code >= Abi.TaskSize)
+        {
+            Stop();
+            throw new InvalidOperationException($"Stub '{Name}' reported an inconsistent layout (code 0x{code:x}, data 0x{Data[StubDataLayout.StubData]:x}).");
+        }
+    }
+
+    private void ReleaseFiles()
+    {
+        // The data area mapping stays: a flush may still read it while it learns the stub died.
+        _dataFd.Dispose();
+        _physicalMemoryFd.Dispose();
+    }
+}

@@ -1,0 +1,62 @@
+using UmlTlb.Abi;
+using UmlTlb.Native;
+using UmlTlb.Processes;
+
+namespace UmlTlb.Tracing;
+
+/// <summary>
+/// A round trip as skas0 does it: PTRACE_SETREGS to point the stub at an entry,
+/// PTRACE_CONT, and waitpid until its int3. Runs on the tracer thread; the
+/// caller's thread only hands the request over, with no allocation per trip.
+/// </summary>
+internal sealed class PtraceRoundTrip : IStubRoundTrip
+{
+    private readonly StubTracer _tracer;
+    private readonly StubAbi _abi;
+    private readonly DataArea _data;
+    private readonly ulong _syscallStub;
+    private readonly ulong _batchStub;
+    private readonly Action<PtraceStub> _single;
+    private readonly Action<PtraceStub> _batch;
+    private readonly ulong[] _args = new ulong[6];
+    private long _nr;
+    private long _result;
+
+    public PtraceRoundTrip(StubTracer tracer, StubAbi abi, DataArea data)
+    {
+        _tracer = tracer;
+        _abi = abi;
+        _data = data;
+        _syscallStub = data[StubDataLayout.SyscallStub];
+        _batchStub = data[StubDataLayout.BatchStub];
+        _single = RunSingleOnTracer;
+        _batch = RunBatchOnTracer;
+    }
+
+    public long RunSingle(long nr, ReadOnlySpan<ulong> args)
+    {
+        _nr = nr;
+        args.CopyTo(_args);
+        _tracer.Invoke(_single);
+        return _result;
+    }
+
+    public void RunBatch() => _tracer.Invoke(_batch);
+
+    private void RunSingleOnTracer(PtraceStub stub)
+    {
+        var regs = _tracer.InitialRegisters;
+        _abi.LoadSyscall(ref regs, _nr, _args);
+        regs.rip = _syscallStub;
+        stub.RunToTrap(ref regs);
+        // syscall_stub stores its result in the data area, as the 2005 stub did: no PTRACE_GETREGS needed.
+        _result = _abi.SignExtend(_data[StubDataLayout.Result]);
+    }
+
+    private void RunBatchOnTracer(PtraceStub stub)
+    {
+        var regs = _tracer.InitialRegisters;
+        regs.rip = _batchStub;
+        stub.RunToTrap(ref regs);
+    }
+}

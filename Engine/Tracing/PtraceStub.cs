@@ -1,0 +1,207 @@
+using UmlTlb.Native;
+
+namespace UmlTlb.Tracing;
+
+/// <summary>
+/// The ptrace requests made on one stub. Every method must run on the stub's
+/// tracer thread: Linux accepts ptrace requests only from the tracing thread.
+/// </summary>
+internal sealed unsafe class PtraceStub
+{
+    private readonly string _name;
+    private bool _killRequested;
+
+    public PtraceStub(int pid, string name)
+    {
+        Pid = pid;
+        _name = name;
+    }
+
+    public int Pid { get; }
+
+    /// <summary>Set once the stub has been reaped; its pid must never be waited for again.</summary>
+    public StubTermination? Termination { get; private set; }
+
+    public Interop.user_regs_struct GetRegs()
+    {
+        Interop.user_regs_struct regs;
+        Request(Interop.PTRACE_GETREGS, 0, (nint)(&regs), "PTRACE_GETREGS");
+        return regs;
+    }
+
+    public void SetOptions(int options) => Request(Interop.PTRACE_SETOPTIONS, 0, options, "PTRACE_SETOPTIONS");
+
+    /// <summary>Resumes the stub with <paramref name="regs"/> and waits for its next int3.</summary>
+    public void RunToTrap(ref Interop.user_regs_struct regs)
+    {
+        // Without orig_rax = -1 a stub stopped inside a syscall would restart it instead of jumping.
+        regs.orig_rax = ulong.MaxValue;
+        fixed (Interop.user_regs_struct* p = &regs)
+        {
+            Request(Interop.PTRACE_SETREGS, 0, (nint)p, "PTRACE_SETREGS");
+        }
+        Continue(0);
+        WaitForTrap();
+    }
+
+    public void Continue(int signal) => Request(Interop.PTRACE_CONT, 0, signal, "PTRACE_CONT");
+
+    /// <summary>
+    /// Waits until the stub stops at its own int3. Stops for other signals are told
+    /// apart: job-control stops are swallowed (the stub must stay under our control),
+    /// any other signal is delivered, and if it kills the stub this throws.
+    /// </summary>
+    public void WaitForTrap()
+    {
+        while (true)
+        {
+            var status = Wait(0);
+            if (!status.Stopped)
+            {
+                throw Reaped(status);
+            }
+            int signal = status.StopSignal;
+            if (signal == Interop.SIGTRAP && IsKernelTrap())
+            {
+                return;
+            }
+            Continue(IsJobControlStop(signal) ? 0 : signal);
+        }
+    }
+
+    /// <summary>Waits for the stub's first stop, the SIGSTOP it sends itself once it is ready to be traced.</summary>
+    public void WaitForSelfStop()
+    {
+        while (true)
+        {
+            var status = Wait(0);
+            if (!status.Stopped)
+            {
+                throw Reaped(status);
+            }
+            if (status.StopSignal == Interop.SIGSTOP)
+            {
+                return;
+            }
+            Continue(status.StopSignal);
+        }
+    }
+
+    /// <summary>Kills the stub and reaps it; a no-op once it is reaped.</summary>
+    public StubTermination KillAndReap()
+    {
+        if (Termination is { } done)
+        {
+            return done;
+        }
+        _killRequested = true;
+        Tmds.Linux.LibC.kill(Pid, Interop.SIGKILL);
+        while (true)
+        {
+            var status = Wait(0);
+            if (!status.Stopped)
+            {
+                Record(status);
+                return Termination!;
+            }
+        }
+    }
+
+    /// <summary>Reaps the stub if it has exited, without blocking; true when it has.</summary>
+    public bool TryReap()
+    {
+        if (Termination is not null)
+        {
+            return true;
+        }
+        var status = Wait(Interop.WNOHANG, allowNone: true);
+        if (status.Raw == -1 || status.Stopped)
+        {
+            return false;
+        }
+        Record(status);
+        return true;
+    }
+
+    private bool IsKernelTrap()
+    {
+        // A SIGTRAP from kill(1) has si_code SI_USER; only the stub's int3 has SI_KERNEL.
+        Interop.siginfo_t info;
+        Request(Interop.PTRACE_GETSIGINFO, 0, (nint)(&info), "PTRACE_GETSIGINFO");
+        return info.si_code == Interop.SI_KERNEL;
+    }
+
+    private static bool IsJobControlStop(int signal) =>
+        signal is Interop.SIGSTOP or Interop.SIGTSTP or Interop.SIGTTIN or Interop.SIGTTOU;
+
+    private void Request(int request, nint addr, nint data, string what)
+    {
+        if (Termination is not null)
+        {
+            throw new StubExitedException(_name, Termination);
+        }
+        if (Interop.ptrace(request, Pid, addr, data) == -1)
+        {
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno == Errno.ESRCH)
+            {
+                // The tracee is not in a ptrace stop any more: it has died under us.
+                var status = Wait(0);
+                while (status.Stopped)
+                {
+                    status = Wait(0);
+                }
+                throw Reaped(status);
+            }
+            throw new UnixErrorException(what, errno);
+        }
+    }
+
+    private WaitStatus Wait(int options, bool allowNone = false)
+    {
+        while (true)
+        {
+            int pid = Interop.waitpid(Pid, out int raw, options | Interop.__WALL);
+            if (pid == Pid)
+            {
+                return new WaitStatus(raw);
+            }
+            if (pid == 0 && allowNone)
+            {
+                return new WaitStatus(-1);
+            }
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (pid == -1 && errno == Errno.EINTR)
+            {
+                continue;
+            }
+            throw new UnixErrorException($"waitpid({Pid})", errno);
+        }
+    }
+
+    private StubExitedException Reaped(WaitStatus status)
+    {
+        if (!status.Stopped)
+        {
+            Record(status);
+        }
+        return new StubExitedException(_name, Termination!);
+    }
+
+    private void Record(WaitStatus status)
+    {
+        string description;
+        if (status.Exited)
+        {
+            description = $"the stub (pid {Pid}) exited with code {status.ExitCode}: {Abi.StubDataLayout.DescribeExitCode(status.ExitCode)}";
+            Termination = new StubTermination(status.ExitCode, null, _killRequested, description);
+        }
+        else
+        {
+            description = _killRequested
+                ? $"the stub (pid {Pid}) was stopped by UmlTlb"
+                : $"the stub (pid {Pid}) was killed by {SignalNames.Name(status.TermSignal)}";
+            Termination = new StubTermination(null, status.TermSignal, _killRequested, description);
+        }
+    }
+}

@@ -1,0 +1,299 @@
+using System.Diagnostics;
+using UmlTlb.Native;
+using static Tmds.Linux.LibC;
+
+namespace UmlTlb.Tracing;
+
+/// <summary>What the tracer thread needs to start a stub.</summary>
+internal sealed record StubLaunch(string Path, string Name, int DataFd, int PhysicalMemoryFd, int? Cpu);
+
+/// <summary>
+/// The dedicated thread that traces one stub. It spawns the stub (so that it is the
+/// stub's parent), issues every ptrace and waitpid call for it, and runs commands
+/// other threads hand it one at a time. Between commands it sleeps in poll() on a
+/// pidfd, so a stub that dies is reaped at once, not at its next use.
+/// </summary>
+internal sealed unsafe class StubTracer
+{
+    private const int Idle = 0, Pending = 1, Running = 2;
+
+    /// <summary>How long the idle thread keeps looking for the next command before it sleeps (µs).</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency * 50 / 1_000_000;
+
+    private readonly StubLaunch _launch;
+    private readonly Thread _thread;
+    private readonly ManualResetEventSlim _started = new(false);
+    private readonly ManualResetEventSlim _commandDone = new(false);
+    private readonly object _callerLock = new();
+    private readonly int _wakeFd;
+    private Exception? _startError;
+    private PtraceStub? _stub;
+    private Action<PtraceStub>? _command;
+    private Exception? _commandError;
+    private int _state;
+    private int _sleeping;
+    private int _finished;
+    private bool _stopRequested;
+
+    private StubTracer(StubLaunch launch)
+    {
+        _launch = launch;
+        _wakeFd = eventfd(0, EFD_CLOEXEC);
+        if (_wakeFd < 0)
+        {
+            throw UnixErrorException.FromLastError("eventfd");
+        }
+        _thread = new Thread(Run) { IsBackground = true, Name = "UmlTlb tracer " + launch.Name };
+    }
+
+    /// <summary>The stub's pid.</summary>
+    public int Pid { get; private set; }
+
+    /// <summary>The tracer thread's own tid, to pin or inspect it.</summary>
+    public int ThreadId { get; private set; }
+
+    /// <summary>The registers of the stub at its first trap, the template of every round trip.</summary>
+    public Interop.user_regs_struct InitialRegisters { get; private set; }
+
+    /// <summary>Set when the stub is gone and reaped.</summary>
+    public StubTermination? Termination { get; private set; }
+
+    /// <summary>Raised on the tracer thread once the stub is reaped.</summary>
+    public event Action<StubTermination>? Terminated;
+
+    /// <summary>Starts the tracer thread and returns once the stub waits at its first trap.</summary>
+    public static StubTracer Start(StubLaunch launch)
+    {
+        var tracer = new StubTracer(launch);
+        tracer._thread.Start();
+        tracer._started.Wait();
+        if (tracer._startError is { } error)
+        {
+            tracer._thread.Join();
+            throw error;
+        }
+        return tracer;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="command"/> on the tracer thread and waits for it. One
+    /// command at a time; an exception it throws is rethrown here. Throws
+    /// <see cref="StubExitedException"/> when the stub is gone.
+    /// </summary>
+    public void Invoke(Action<PtraceStub> command)
+    {
+        lock (_callerLock)
+        {
+            ThrowIfTerminated();
+            _command = command;
+            _commandError = null;
+            _commandDone.Reset();
+            Interlocked.Exchange(ref _state, Pending);
+            if (Volatile.Read(ref _finished) != 0 && Interlocked.CompareExchange(ref _state, Idle, Pending) == Pending)
+            {
+                ThrowIfTerminated();
+            }
+            if (Volatile.Read(ref _sleeping) != 0)
+            {
+                Wake();
+            }
+            _commandDone.Wait();
+            _command = null;
+            if (_commandError is { } error)
+            {
+                throw error;
+            }
+        }
+    }
+
+    /// <summary>Kills and reaps the stub and ends the tracer thread; safe to call more than once.</summary>
+    public StubTermination Stop()
+    {
+        if (Volatile.Read(ref _finished) == 0)
+        {
+            try
+            {
+                Invoke(static stub => stub.KillAndReap());
+            }
+            catch (StubExitedException)
+            {
+            }
+        }
+        if (Thread.CurrentThread != _thread)
+        {
+            _thread.Join();
+        }
+        return Termination!;
+    }
+
+    private void ThrowIfTerminated()
+    {
+        if (Termination is { } termination)
+        {
+            throw new StubExitedException(_launch.Name, termination);
+        }
+    }
+
+    private void Wake()
+    {
+        ulong one = 1;
+        write(_wakeFd, &one, sizeof(ulong));
+    }
+
+    private void Run()
+    {
+        int pidfd = -1;
+        try
+        {
+            ThreadId = Interop.gettid();
+            if (_launch.Cpu is int cpu)
+            {
+                // The stub inherits this mask at spawn: both then share one CPU and a round trip needs no cross-CPU wake-up.
+                PinCurrentThread(cpu);
+            }
+            _stub = StartStub();
+            pidfd = Interop.pidfd_open(_stub.Pid);
+            if (pidfd < 0)
+            {
+                throw UnixErrorException.FromLastError("pidfd_open");
+            }
+        }
+        catch (Exception e)
+        {
+            _startError = e;
+            _stub?.KillAndReap();
+            Finish(pidfd);
+            _started.Set();
+            return;
+        }
+        _started.Set();
+
+        try
+        {
+            Loop(pidfd);
+        }
+        catch (Exception e)
+        {
+            // Never leave a caller hanging: a tracer that cannot go on kills its stub.
+            _stub.KillAndReap();
+            _commandError ??= new InvalidOperationException($"The tracer of stub '{_launch.Name}' failed: {e.Message}", e);
+        }
+        Finish(pidfd);
+    }
+
+    private PtraceStub StartStub()
+    {
+        int pid = StubSpawner.Spawn(_launch.Path, "umltlb-stub", _launch.DataFd, _launch.PhysicalMemoryFd);
+        Pid = pid;
+        var stub = new PtraceStub(pid, _launch.Name);
+        _stub = stub;
+        stub.WaitForSelfStop();
+        // EXITKILL: should this whole process die, the kernel kills the stub with it.
+        stub.SetOptions(Interop.PTRACE_O_EXITKILL);
+        stub.Continue(0);
+        stub.WaitForTrap();
+        InitialRegisters = stub.GetRegs();
+        return stub;
+    }
+
+    private void Loop(int pidfd)
+    {
+        var stub = _stub!;
+        var fds = stackalloc Tmds.Linux.pollfd[2];
+        while (!_stopRequested)
+        {
+            if (TryRunCommand(stub))
+            {
+                continue;
+            }
+            long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+            while (Volatile.Read(ref _state) != Pending && Stopwatch.GetTimestamp() < spinUntil)
+            {
+                Thread.SpinWait(20);
+            }
+            if (Volatile.Read(ref _state) == Pending)
+            {
+                continue;
+            }
+
+            Interlocked.Exchange(ref _sleeping, 1);
+            if (Volatile.Read(ref _state) != Pending)
+            {
+                fds[0] = new Tmds.Linux.pollfd { fd = _wakeFd, events = POLLIN };
+                fds[1] = new Tmds.Linux.pollfd { fd = pidfd, events = POLLIN };
+                int n = poll(fds, 2, -1);
+                if (n < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.EINTR)
+                {
+                    throw UnixErrorException.FromLastError("poll");
+                }
+                if ((fds[0].revents & POLLIN) != 0)
+                {
+                    ulong count;
+                    read(_wakeFd, &count, sizeof(ulong));
+                }
+                if ((fds[1].revents & POLLIN) != 0 && stub.TryReap())
+                {
+                    break;
+                }
+            }
+            Interlocked.Exchange(ref _sleeping, 0);
+        }
+    }
+
+    private bool TryRunCommand(PtraceStub stub)
+    {
+        if (Interlocked.CompareExchange(ref _state, Running, Pending) != Pending)
+        {
+            return false;
+        }
+        try
+        {
+            _command!(stub);
+        }
+        catch (Exception e)
+        {
+            _commandError = e;
+        }
+        if (stub.Termination is not null)
+        {
+            _stopRequested = true;
+        }
+        Volatile.Write(ref _state, Idle);
+        _commandDone.Set();
+        return true;
+    }
+
+    private void Finish(int pidfd)
+    {
+        Termination = _stub?.Termination
+            ?? new StubTermination(null, null, false, $"the stub could not be started: {_startError?.Message}");
+        Volatile.Write(ref _finished, 1);
+        if (Interlocked.CompareExchange(ref _state, Idle, Pending) == Pending
+            || Volatile.Read(ref _state) == Running)
+        {
+            _commandError ??= new StubExitedException(_launch.Name, Termination);
+            Volatile.Write(ref _state, Idle);
+            _commandDone.Set();
+        }
+        if (pidfd >= 0)
+        {
+            close(pidfd);
+        }
+        close(_wakeFd);
+        if (_startError is null)
+        {
+            Terminated?.Invoke(Termination);
+        }
+    }
+
+    private static void PinCurrentThread(int cpu)
+    {
+        ulong* mask = stackalloc ulong[16];
+        new Span<ulong>(mask, 16).Clear();
+        mask[cpu / 64] = 1UL << (cpu % 64);
+        if (Interop.sched_setaffinity(0, 16 * sizeof(ulong), mask) != 0)
+        {
+            throw UnixErrorException.FromLastError("sched_setaffinity");
+        }
+    }
+}

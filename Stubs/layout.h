@@ -1,0 +1,46 @@
+/*
+ * What both stubs share with each other and with the engine
+ * (Engine/Abi/StubDataLayout.cs mirrors the DATA_* indexes and exit codes;
+ * a test checks them against a built stub).
+ */
+#ifndef UMLTLB_STUB_LAYOUT_H
+#define UMLTLB_STUB_LAYOUT_H
+
+#define PAGE_SIZE           4096
+#define DATA_FD             3
+#define PHYSMEM_FD          4
+
+/* Word indexes in the data area. */
+#define DATA_RESULT         0
+#define DATA_FLAGS          1
+#define DATA_EXECUTED       2
+#define DATA_PARENT_PID     3
+#define DATA_STUB_CODE      4
+#define DATA_SYSCALL_STUB   5
+#define DATA_BATCH_STUB     6
+#define DATA_STUB_DATA      7
+#define DATA_TUPLES         8
+
+#define DATA_FLAG_CONTINUE  1
+
+/* Exit codes, one per start-up step. */
+#define EXIT_PDEATHSIG      10
+#define EXIT_DATA_SIZE      11
+#define EXIT_DATA_MAP       12
+#define EXIT_PARENT_GONE    13
+#define EXIT_CLOSE_FDS      14
+#define EXIT_UNMAP          15
+#define EXIT_TRACEME        16
+#define EXIT_RESUMED        17
+
+#define PR_SET_PDEATHSIG    1
+#define SIGKILL             9
+#define SIGSTOP             19
+#define SEEK_END            2
+#define PROT_READ           1
+#define PROT_WRITE          2
+#define MAP_SHARED          1
+#define MAP_FIXED           0x10
+#define PTRACE_TRACEME      0
+
+#endif

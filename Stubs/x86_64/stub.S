@@ -1,0 +1,199 @@
+/*
+ * UmlTlb stub process, x86_64.
+ *
+ * The engine spawns this static, libc-free program with two memfds: fd 3 is
+ * the data area (mapped right after the code page at STUB_DATA, shared with
+ * the engine), fd 4 is the physical-memory file that mmap ops map. The stub
+ * prepares itself, lets its parent trace it, and from then on only runs what
+ * the tracer points it at: syscall_stub or batch_syscall_stub, each ending in
+ * int3.
+ *
+ * Data area words (8 bytes each here, 4 bytes on i386, same indexes):
+ *   0  result of the last syscall run
+ *   1  flags from the engine: bit 0 = keep going after a failing tuple
+ *   2  number of tuples the batch executed
+ *   3  pid the stub must have as parent (written by the engine before spawn)
+ *   4  STUB_CODE, 5 syscall_stub, 6 batch_syscall_stub, 7 STUB_DATA
+ *      (written by the stub, so that the layout has one source: this file)
+ *   8… [nr, a1..a6] tuples, ended by nr 0; each executed tuple's nr slot
+ *      receives that syscall's return value.
+ *
+ * Known limits:
+ *   - The stub trusts the data area: whoever can write it can make the stub
+ *     run any syscall. Only the engine maps it.
+ *   - Once started it has no stack: nothing here may call, push or take a
+ *     signal frame. Signals reach it only as ptrace stops.
+ *   - Every failed start-up step exits with its own code (10-16) so that the
+ *     engine can say which step failed.
+ */
+
+#include "../layout.h"
+
+#define STUB_CODE       stub_start /* placed by the linker script */
+#define STUB_DATA       (STUB_CODE + PAGE_SIZE)
+#define TASK_SIZE       0x7ffffffff000
+
+#define NR_lseek        8
+#define NR_mmap         9
+#define NR_munmap       11
+#define NR_getpid       39
+#define NR_exit         60
+#define NR_kill         62
+#define NR_ptrace       101
+#define NR_getppid      110
+#define NR_prctl        157
+#define NR_close_range  436
+
+#define WORD            8
+#define TUPLE_BYTES     (7 * WORD)
+
+	.section .text, "ax"
+	.globl stub_start, syscall_stub, batch_syscall_stub
+
+stub_start:
+	/* Die with the tracer thread that spawned us, never linger. */
+	mov $NR_prctl, %eax
+	mov $PR_SET_PDEATHSIG, %edi
+	mov $SIGKILL, %esi
+	syscall
+	mov $EXIT_PDEATHSIG, %r15d
+	test %rax, %rax
+	jnz fail
+
+	/* The data area's size is the memfd's size, chosen by the engine. */
+	mov $NR_lseek, %eax
+	mov $DATA_FD, %edi
+	xor %esi, %esi
+	mov $SEEK_END, %edx
+	syscall
+	mov $EXIT_DATA_SIZE, %r15d
+	test %rax, %rax
+	jle fail
+	mov %rax, %r14
+
+	mov $NR_mmap, %eax
+	movabs $STUB_DATA, %rdi
+	mov %r14, %rsi
+	mov $(PROT_READ | PROT_WRITE), %edx
+	mov $(MAP_SHARED | MAP_FIXED), %r10d
+	mov $DATA_FD, %r8d
+	xor %r9d, %r9d
+	syscall
+	mov $EXIT_DATA_MAP, %r15d
+	movabs $STUB_DATA, %rbx
+	cmp %rbx, %rax
+	jne fail
+
+	/* The parent may have died before prctl took effect. */
+	mov $NR_getppid, %eax
+	syscall
+	mov $EXIT_PARENT_GONE, %r15d
+	cmp (WORD * DATA_PARENT_PID)(%rbx), %rax
+	jne fail
+
+	/* Keep only the data area and the physical-memory file. */
+	mov $NR_close_range, %eax
+	xor %edi, %edi
+	mov $(DATA_FD - 1), %esi
+	xor %edx, %edx
+	syscall
+	mov $EXIT_CLOSE_FDS, %r15d
+	test %rax, %rax
+	jnz fail
+	mov $NR_close_range, %eax
+	mov $(PHYSMEM_FD + 1), %edi
+	mov $0xffffffff, %esi
+	xor %edx, %edx
+	syscall
+	test %rax, %rax
+	jnz fail
+
+	/* Publish the layout before the stack and everything else go away. */
+	movabs $STUB_CODE, %rax
+	mov %rax, (WORD * DATA_STUB_CODE)(%rbx)
+	movabs $syscall_stub, %rax
+	mov %rax, (WORD * DATA_SYSCALL_STUB)(%rbx)
+	movabs $batch_syscall_stub, %rax
+	mov %rax, (WORD * DATA_BATCH_STUB)(%rbx)
+	mov %rbx, (WORD * DATA_STUB_DATA)(%rbx)
+
+	/* Everything below the code page and above the data area is for ops. */
+	mov $NR_munmap, %eax
+	xor %edi, %edi
+	movabs $STUB_CODE, %rsi
+	syscall
+	mov $EXIT_UNMAP, %r15d
+	test %rax, %rax
+	jnz fail
+	mov $NR_munmap, %eax
+	lea (%rbx, %r14), %rdi
+	movabs $TASK_SIZE, %rsi
+	sub %rdi, %rsi
+	syscall
+	test %rax, %rax
+	jnz fail
+
+	mov $NR_ptrace, %eax
+	mov $PTRACE_TRACEME, %edi
+	xor %esi, %esi
+	xor %edx, %edx
+	xor %r10d, %r10d
+	syscall
+	mov $EXIT_TRACEME, %r15d
+	test %rax, %rax
+	jnz fail
+
+	/* Wait here until the tracer has set its options, then report ready. */
+	mov $NR_getpid, %eax
+	syscall
+	mov %rax, %rdi
+	mov $NR_kill, %eax
+	mov $SIGSTOP, %esi
+	syscall
+	int3
+	/* Only a tracer that resumes us without pointing us somewhere gets here. */
+	mov $EXIT_RESUMED, %r15d
+
+fail:
+	mov $NR_exit, %eax
+	mov %r15d, %edi
+	syscall
+
+/* One syscall, set up in registers by PTRACE_SETREGS. */
+syscall_stub:
+	syscall
+	movabs $STUB_DATA, %rbx
+	mov %rax, (WORD * DATA_RESULT)(%rbx)
+	int3
+
+/* Run the data area's tuples until nr 0, or until one fails unless flagged. */
+batch_syscall_stub:
+	movabs $STUB_DATA, %rbx
+	lea (WORD * DATA_TUPLES)(%rbx), %r12
+	xor %r13d, %r13d
+	mov %r13, (WORD * DATA_EXECUTED)(%rbx)
+next:
+	mov (%r12), %rax
+	test %rax, %rax
+	jz done
+	mov 8(%r12), %rdi
+	mov 16(%r12), %rsi
+	mov 24(%r12), %rdx
+	mov 32(%r12), %r10
+	mov 40(%r12), %r8
+	mov 48(%r12), %r9
+	syscall
+	mov %rax, (%r12)
+	mov %rax, (WORD * DATA_RESULT)(%rbx)
+	inc %r13
+	mov %r13, (WORD * DATA_EXECUTED)(%rbx)
+	add $TUPLE_BYTES, %r12
+	/* -4095..-1 are errnos; anything else, addresses included, succeeded. */
+	cmp $-4095, %rax
+	jb next
+	testq $DATA_FLAG_CONTINUE, (WORD * DATA_FLAGS)(%rbx)
+	jnz next
+done:
+	int3
+
+	.section .note.GNU-stack, "", @progbits
