@@ -1,0 +1,35 @@
+@{
+    RootModule           = 'UmlTlb.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5d6f0f7e-3c1b-4c55-9a43-7a2f1f0b9c41'
+    Author               = 'UmlTlb developers'
+    CompanyName          = 'UmlTlb'
+    Copyright            = '(c) UmlTlb developers. MIT License.'
+    Description          = 'Start ptrace-traced stub processes and change their address space with batched mmap/munmap/mprotect, as User-Mode Linux skas0 does.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('UmlTlb.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Start-StubProcess'
+        'Stop-StubProcess'
+        'Get-StubProcess'
+        'Add-VmOp'
+        'Invoke-VmFlush'
+        'Get-VmOp'
+        'Clear-VmOp'
+        'Get-StubStatistics'
+        'Get-StubMapping'
+        'Write-PhysicalMemory'
+        'Read-PhysicalMemory'
+        'Read-StubMemory'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Linux', 'ptrace', 'mmap', 'UML')
+            ProjectUri = ''
+        }
+    }
+}
