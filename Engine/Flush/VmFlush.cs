@@ -20,6 +20,7 @@ public sealed class VmFlush
     private readonly long _startTicks = Stopwatch.GetTimestamp();
     private bool _stopped;
     private long _operations, _hostOps, _batches, _singles, _failed, _skipped;
+    private long _firstSequence, _lastSequence;
 
     internal VmFlush(StubProcess stub, bool continueOnError)
     {
@@ -28,6 +29,9 @@ public sealed class VmFlush
     }
 
     public StubProcess Stub => _stub;
+
+    /// <summary>True when host op <paramref name="sequence"/> already ran or was skipped in this flush.</summary>
+    public bool Covered(long sequence) => _firstSequence != 0 && sequence >= _firstSequence && sequence <= _lastSequence;
 
     /// <summary>
     /// Runs every data area's worth of host ops that can no longer change: all but
@@ -166,8 +170,7 @@ public sealed class VmFlush
     {
         // Only -4095..-1 are errnos: a high mmap address is a success.
         bool failed = result is >= -4095 and < 0;
-        _operations += op.MergedCount;
-        _hostOps++;
+        Count(op);
         if (failed)
         {
             _failed++;
@@ -194,8 +197,7 @@ public sealed class VmFlush
 
     private void Skip(in HostOp op, Action<VmOpResult>? sink)
     {
-        _operations += op.MergedCount;
-        _hostOps++;
+        Count(op);
         _skipped++;
         sink?.Invoke(new VmOpResult
         {
@@ -210,6 +212,17 @@ public sealed class VmFlush
             Status = VmOpStatus.Skipped,
             Path = VmFlushPath.Batch,
         });
+    }
+
+    private void Count(in HostOp op)
+    {
+        _operations += op.MergedCount;
+        _hostOps++;
+        if (_firstSequence == 0)
+        {
+            _firstSequence = op.Sequence;
+        }
+        _lastSequence = op.Sequence;
     }
 
     private void SkipPending(Action<VmOpResult>? sink)

@@ -173,6 +173,16 @@ public sealed class StubProcess
         }
     }
 
+    /// <summary>Validates and queues <paramref name="op"/>, and records in it where it went.</summary>
+    public QueuedOp Enqueue(VmOp op, bool coalesce = true)
+    {
+        var queued = Enqueue(op.Operation, op.Address, op.Length, op.Protection, op.Offset, coalesce);
+        op.Stub = this;
+        op.HostOp = queued.HostSequence;
+        op.Coalesced = queued.Coalesced;
+        return queued;
+    }
+
     /// <summary>The reason an op would be refused, or null when it may be queued.</summary>
     public VmOpRejection? Validate(VmOpKind kind, ulong address, ulong length, VmProtection protection, ulong offset) =>
         VmOpValidator.Check(this, kind, address, length, protection, offset);

@@ -1,0 +1,38 @@
+using System.Management.Automation;
+
+namespace UmlTlb.Binding;
+
+/// <summary>
+/// Binds a stub from a StubProcess, its Id, its Name, or any object with an Id
+/// property (a stub that crossed a runspace or job boundary as a property bag):
+/// the registry is process-wide, so every runspace resolves the same live stub.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class StubTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        object? value = inputData is PSObject pso ? pso.BaseObject : inputData;
+        switch (value)
+        {
+            case null:
+                return null;
+            case StubProcess stub:
+                return stub;
+            case int or long when StubRegistry.Get(Convert.ToInt32(value)) is { } byId:
+                return byId;
+            case string s when int.TryParse(s, out int id) && StubRegistry.Get(id) is { } byIdText:
+                return byIdText;
+            case string s when StubRegistry.All.LastOrDefault(x => string.Equals(x.Name, s, StringComparison.OrdinalIgnoreCase)) is { } byName:
+                return byName;
+            case string s when s.Length == 0:
+                return null;
+        }
+        if (inputData is PSObject bag && bag.Properties["Id"]?.Value is { } idValue
+            && int.TryParse(idValue.ToString(), out int bagId) && StubRegistry.Get(bagId) is { } fromBag)
+        {
+            return fromBag;
+        }
+        throw new ArgumentTransformationMetadataException($"No stub process '{value}' in this session: see Get-StubProcess.");
+    }
+}

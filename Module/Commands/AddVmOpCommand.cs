@@ -1,0 +1,92 @@
+using System.Management.Automation;
+using UmlTlb.Binding;
+
+namespace UmlTlb.Commands;
+
+/// <summary>
+/// Queues mmap/munmap/mprotect ops for a stub, merging each into the op queued
+/// before it when the 2005 rules allow. Runs nothing: Invoke-VmFlush does.
+/// </summary>
+[Cmdlet(VerbsCommon.Add, "VmOp", DefaultParameterSetName = FieldsSet)]
+[OutputType(typeof(VmOp))]
+public sealed class AddVmOpCommand : StubCommandBase
+{
+    private const string FieldsSet = "Fields";
+    private const string InputObjectSet = "InputObject";
+
+    #region Parameters
+
+    /// <summary>Mmap, Munmap or Mprotect.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = FieldsSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("Type", "Kind", "Op")]
+    [OperationTransformation]
+    public VmOpKind Operation { get; set; }
+
+    /// <summary>Page-aligned start address, a number or a hex string ('0x7f0000').</summary>
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = FieldsSet, ValueFromPipelineByPropertyName = true)]
+    [NumberTransformation]
+    public ulong Address { get; set; }
+
+    /// <summary>Whole pages, in bytes.</summary>
+    [Parameter(Mandatory = true, Position = 2, ParameterSetName = FieldsSet, ValueFromPipelineByPropertyName = true)]
+    [NumberTransformation]
+    public ulong Length { get; set; }
+
+    /// <summary>For Mmap and Mprotect: 'rw-', 'r-x', '---', 'RW', 'Read,Write'.</summary>
+    [Parameter(Position = 3, ParameterSetName = FieldsSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("Prot")]
+    [ProtectionTransformation]
+    public VmProtection Protection { get; set; }
+
+    /// <summary>For Mmap: page-aligned offset into the stub's physical-memory file.</summary>
+    [Parameter(Position = 4, ParameterSetName = FieldsSet, ValueFromPipelineByPropertyName = true)]
+    [NumberTransformation]
+    public ulong Offset { get; set; }
+
+    /// <summary>An op to queue as it is (a VmOp from Get-VmOp, a script, or another stub).</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+    public VmOp? InputObject { get; set; }
+
+    /// <summary>The stub whose queue gets the op.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StubTransformation]
+    public override StubProcess? Stub { get; set; }
+
+    /// <summary>Queue every op as its own host op, never merged.</summary>
+    [Parameter]
+    public SwitchParameter NoCoalesce { get; set; }
+
+    #endregion
+
+    #region Method overrides
+
+    protected override void ProcessRecord()
+    {
+        var op = ParameterSetName == InputObjectSet
+            ? new VmOp
+            {
+                Operation = InputObject!.Operation, Address = InputObject.Address, Length = InputObject.Length,
+                Protection = InputObject.Protection, Offset = InputObject.Offset,
+            }
+            : new VmOp { Operation = Operation, Address = Address, Length = Length, Protection = Protection, Offset = Offset };
+        var stub = Stub ?? (ParameterSetName == InputObjectSet ? InputObject!.Stub : null) ?? RequireStub();
+
+        if (stub.State != StubState.Running)
+        {
+            WriteError(Errors.StubNotRunning(new StubExitedException(stub.Name, stub.Termination!), stub));
+            return;
+        }
+        try
+        {
+            stub.Enqueue(op, coalesce: !NoCoalesce);
+        }
+        catch (VmOpRejectedException e)
+        {
+            WriteError(Errors.Rejected(e.Rejection));
+            return;
+        }
+        WriteObject(op);
+    }
+
+    #endregion
+}

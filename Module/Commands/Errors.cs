@@ -1,0 +1,39 @@
+using System.Management.Automation;
+
+namespace UmlTlb.Commands;
+
+/// <summary>The module's ErrorRecords, one factory per ErrorId, so that ids and categories stay consistent.</summary>
+internal static class Errors
+{
+    public static ErrorRecord NoStub() => new(
+        new InvalidOperationException("No stub process is running in this session: start one with Start-StubProcess, or pass -Stub."),
+        "NoStubProcess", ErrorCategory.ObjectNotFound, null);
+
+    public static ErrorRecord StubNotRunning(StubExitedException e, StubProcess? stub) =>
+        new(e, "StubNotRunning", ErrorCategory.ResourceUnavailable, stub);
+
+    public static ErrorRecord StubStartFailed(Exception e, string? name) =>
+        new(e, "StubStartFailed", ErrorCategory.OpenError, name);
+
+    public static ErrorRecord Rejected(VmOpRejection rejection) =>
+        new(new VmOpRejectedException(rejection), rejection.Reason.ToString(), ErrorCategory.InvalidArgument, rejection.OffendingValue);
+
+    public static ErrorRecord SyscallFailed(VmOpResult result) => new(
+        new InvalidOperationException(
+            $"{result.Operation} 0x{result.Address:x}-0x{result.End:x} failed in stub '{result.Stub.Name}': {result.Errno} ({Native.Errno.Message((int)-result.Result)})."),
+        "StubSyscallFailed", ErrorCategory.InvalidResult, result);
+
+    public static ErrorRecord NotQueued(VmOp op) => new(
+        new InvalidOperationException($"{op} was never queued: pass it through Add-VmOp first."),
+        "VmOpNotQueued", ErrorCategory.InvalidOperation, op);
+
+    public static ErrorRecord NotPending(VmOp op) => new(
+        new InvalidOperationException($"{op} (host op #{op.HostOp}) is no longer pending in stub '{op.Stub?.Name}': it was flushed or cleared already."),
+        "VmOpNotPending", ErrorCategory.InvalidOperation, op);
+
+    public static ErrorRecord Unmapped(Views.UnmappedMemoryException e, StubProcess stub) =>
+        new(e, "StubMemoryUnmapped", ErrorCategory.ReadError, e.Address);
+
+    public static ErrorRecord OutOfRange(Exception e, object target) =>
+        new(e, "PhysicalMemoryOutOfRange", ErrorCategory.InvalidArgument, target);
+}

@@ -1,0 +1,131 @@
+using System.Management.Automation;
+
+namespace UmlTlb.Commands;
+
+/// <summary>
+/// Runs a stub's pending ops. With pipeline input it streams: each time a data
+/// area's worth of host ops can no longer change it runs them (one round trip)
+/// and writes their results, so a pipeline of any length runs in bounded memory.
+/// Ops queued before the piped ones run first: a stub's queue runs in order.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "VmFlush")]
+[OutputType(typeof(VmOpResult), typeof(VmFlushSummary))]
+public sealed class InvokeVmFlushCommand : StubCommandBase
+{
+    private readonly Dictionary<StubProcess, VmFlush> _flushes = new();
+    private readonly Action<VmOpResult> _writeResult;
+    private readonly Action<VmOpResult> _writeFailure;
+    private bool _sawInput;
+
+    public InvokeVmFlushCommand()
+    {
+        _writeResult = WriteResult;
+        _writeFailure = WriteFailure;
+    }
+
+    #region Parameters
+
+    /// <summary>Ops queued by Add-VmOp; their stubs' queues are flushed.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public VmOp? InputObject { get; set; }
+
+    /// <summary>The stub to flush when no ops are piped in.</summary>
+    [Parameter]
+    [Binding.StubTransformation]
+    public override StubProcess? Stub { get; set; }
+
+    /// <summary>Run every op even after one fails; by default the rest of the flush is skipped.</summary>
+    [Parameter]
+    public SwitchParameter ContinueOnError { get; set; }
+
+    /// <summary>Write one VmFlushSummary per stub instead of a result per host op.</summary>
+    [Parameter]
+    public SwitchParameter Summary { get; set; }
+
+    #endregion
+
+    #region Method overrides
+
+    protected override void ProcessRecord()
+    {
+        if (InputObject is not { } op)
+        {
+            return;
+        }
+        _sawInput = true;
+        if (op.Stub is null || op.HostOp == 0)
+        {
+            WriteError(Errors.NotQueued(op));
+            return;
+        }
+        var flush = FlushFor(op.Stub);
+        if (!flush.Stub.IsPending(op.HostOp) && !flush.Covered(op.HostOp))
+        {
+            WriteError(Errors.NotPending(op));
+            return;
+        }
+        Run(flush, f => f.RunFullDataAreas(Summary ? _writeFailure : _writeResult));
+    }
+
+    protected override void EndProcessing()
+    {
+        if (!_sawInput)
+        {
+            FlushFor(RequireStub());
+        }
+        foreach (var flush in _flushes.Values)
+        {
+            Run(flush, f =>
+            {
+                var summary = f.Complete(Summary ? _writeFailure : _writeResult);
+                if (Summary)
+                {
+                    WriteObject(summary);
+                }
+            });
+        }
+    }
+
+    #endregion
+
+    #region Private methods
+
+    private VmFlush FlushFor(StubProcess stub)
+    {
+        if (!_flushes.TryGetValue(stub, out var flush))
+        {
+            flush = stub.BeginFlush(ContinueOnError);
+            _flushes[stub] = flush;
+        }
+        return flush;
+    }
+
+    private void Run(VmFlush flush, Action<VmFlush> action)
+    {
+        try
+        {
+            action(flush);
+        }
+        catch (StubExitedException e)
+        {
+            _flushes.Remove(flush.Stub);
+            WriteError(Errors.StubNotRunning(e, flush.Stub));
+        }
+    }
+
+    private void WriteResult(VmOpResult result)
+    {
+        WriteObject(result);
+        WriteFailure(result);
+    }
+
+    private void WriteFailure(VmOpResult result)
+    {
+        if (result.Status == VmOpStatus.Failed)
+        {
+            WriteError(Errors.SyscallFailed(result));
+        }
+    }
+
+    #endregion
+}

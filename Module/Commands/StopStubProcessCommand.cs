@@ -1,0 +1,69 @@
+using System.Management.Automation;
+using UmlTlb.Binding;
+using UmlTlb.Lifetime;
+
+namespace UmlTlb.Commands;
+
+/// <summary>Kills and reaps stubs and their tracer threads.</summary>
+[Cmdlet(VerbsLifecycle.Stop, "StubProcess", SupportsShouldProcess = true, DefaultParameterSetName = InputObjectSet)]
+[OutputType(typeof(StubProcess))]
+public sealed class StopStubProcessCommand : PSCmdlet
+{
+    private const string InputObjectSet = "InputObject";
+    private const string IdSet = "Id";
+    private const string NameSet = "Name";
+
+    #region Parameters
+
+    /// <summary>The stubs to stop.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+    [StubTransformation]
+    public StubProcess[] InputObject { get; set; } = [];
+
+    /// <summary>Ids of the stubs to stop.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    public int[] Id { get; set; } = [];
+
+    /// <summary>Names of the stubs to stop; wildcards allowed.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+    [SupportsWildcards]
+    public string[] Name { get; set; } = [];
+
+    /// <summary>Writes each stopped stub to the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    #endregion
+
+    #region Method overrides
+
+    protected override void ProcessRecord()
+    {
+        foreach (var stub in Selected())
+        {
+            if (!ShouldProcess($"{stub.Name} (Id {stub.Id}, pid {stub.ProcessId})", "Stop stub process"))
+            {
+                continue;
+            }
+            stub.Stop();
+            RunspaceStubs.Forget(stub);
+            if (PassThru)
+            {
+                WriteObject(stub);
+            }
+        }
+    }
+
+    #endregion
+
+    #region Private methods
+
+    private IEnumerable<StubProcess> Selected() => ParameterSetName switch
+    {
+        IdSet => StubSelection.ById(this, Id),
+        NameSet => StubSelection.ByName(this, Name),
+        _ => InputObject,
+    };
+
+    #endregion
+}

@@ -1,0 +1,37 @@
+using System.Management.Automation;
+using UmlTlb.Binding;
+
+namespace UmlTlb.Commands;
+
+/// <summary>The -Stub parameter every per-stub cmdlet shares, and the session's default stub.</summary>
+public abstract class StubCommandBase : PSCmdlet
+{
+    /// <summary>The stub to act on (a StubProcess, its Id or Name); default: the only running stub, else the last started.</summary>
+    [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [StubTransformation]
+    public virtual StubProcess? Stub { get; set; }
+
+    /// <summary>-Stub, else the default stub; a terminating NoStubProcess error when there is none.</summary>
+    protected StubProcess RequireStub()
+    {
+        var stub = Stub ?? StubRegistry.Default;
+        if (stub is null)
+        {
+            ThrowTerminatingError(Errors.NoStub());
+        }
+        return stub!;
+    }
+
+    /// <summary>Runs <paramref name="action"/>, turning a dead stub into a StubNotRunning error.</summary>
+    protected void WithStub(StubProcess stub, Action<StubProcess> action)
+    {
+        try
+        {
+            action(stub);
+        }
+        catch (StubExitedException e)
+        {
+            WriteError(Errors.StubNotRunning(e, stub));
+        }
+    }
+}
