@@ -33,8 +33,19 @@ internal abstract partial class StubAbi
     /// <summary>Points the registers at one syscall, as syscall_stub expects them.</summary>
     public abstract void LoadSyscall(ref Interop.user_regs_struct regs, long nr, ReadOnlySpan<ulong> args);
 
-    /// <summary>The stub's syscall result in its own word size, sign-extended.</summary>
-    public long SignExtend(ulong word) => WordSize == 8 ? (long)word : (int)(uint)word;
+    /// <summary>
+    /// A syscall's return value as a 64-bit number: -4095..-1 stay errnos, anything else
+    /// keeps its unsigned value, so that a 32-bit mmap above 2 GiB is an address, not a negative number.
+    /// </summary>
+    public long ToResult(ulong word)
+    {
+        if (WordSize == 8)
+        {
+            return (long)word;
+        }
+        uint value = (uint)word;
+        return value >= unchecked((uint)-4095) ? (int)value : value;
+    }
 
     public static StubAbi For(StubArchitecture architecture) => architecture switch
     {

@@ -134,7 +134,7 @@ public sealed class VmFlush
         {
             if (i < executed)
             {
-                Report(pending[i], abi.SignExtend(data.TupleResult(i)), VmFlushPath.Batch, batch, sink);
+                Report(pending[i], abi.ToResult(data.TupleResult(i)), VmFlushPath.Batch, batch, sink);
             }
             else
             {

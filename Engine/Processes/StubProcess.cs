@@ -307,7 +307,7 @@ public sealed class StubProcess
             var results = new long[tuples.Length];
             for (int i = 0; i < executed; i++)
             {
-                results[i] = Abi.SignExtend(Data.TupleResult(i));
+                results[i] = Abi.ToResult(Data.TupleResult(i));
             }
             return (results, executed);
         }

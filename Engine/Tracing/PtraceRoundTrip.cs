@@ -50,7 +50,7 @@ internal sealed class PtraceRoundTrip : IStubRoundTrip
         regs.rip = _syscallStub;
         stub.RunToTrap(ref regs);
         // syscall_stub stores its result in the data area, as the 2005 stub did: no PTRACE_GETREGS needed.
-        _result = _abi.SignExtend(_data[StubDataLayout.Result]);
+        _result = _abi.ToResult(_data[StubDataLayout.Result]);
     }
 
     private void RunBatchOnTracer(PtraceStub stub)

@@ -18,7 +18,7 @@ internal sealed unsafe class StubTracer
     private const int Idle = 0, Pending = 1, Running = 2;
 
     /// <summary>How long the idle thread keeps looking for the next command before it sleeps (µs).</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency * 50 / 1_000_000;
+    private static readonly long SpinTicks = Stopwatch.Frequency * long.Parse(Environment.GetEnvironmentVariable("UMLTLB_SPIN") ?? "50") / 1_000_000;
 
     private readonly StubLaunch _launch;
     private readonly Thread _thread;

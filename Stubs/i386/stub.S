@@ -1,0 +1,220 @@
+/*
+ * UmlTlb stub process, i386.
+ *
+ * The same program as Stubs/x86_64/stub.S, for a 32-bit tracee: same data-area
+ * word indexes (4-byte words here), same exit codes, same start-up steps, same
+ * two entries. The engine spawns it with two memfds: fd 3 is the data area
+ * (mapped right after the code page at STUB_DATA, shared with the engine),
+ * fd 4 is the physical-memory file that mmap2 ops map. The stub prepares
+ * itself, lets its parent trace it, and from then on only runs what the tracer
+ * points it at: syscall_stub or batch_syscall_stub, each ending in int3.
+ *
+ * Data area words (4 bytes each here, 8 bytes on x86_64, same indexes):
+ *   0  result of the last syscall run
+ *   1  flags from the engine: bit 0 = keep going after a failing tuple
+ *   2  number of tuples the batch executed
+ *   3  pid the stub must have as parent (written by the engine before spawn)
+ *   4  STUB_CODE, 5 syscall_stub, 6 batch_syscall_stub, 7 STUB_DATA
+ *      (written by the stub, so that the layout has one source: this file)
+ *   8… [nr, a1..a6] tuples, ended by nr 0; each executed tuple's nr slot
+ *      receives that syscall's return value.
+ *
+ * The 64-bit engine sees this process through the 64-bit user_regs_struct:
+ * syscall_stub takes nr in eax and arguments in ebx, ecx, edx, esi, edi, ebp
+ * (the int $0x80 convention), loaded by PTRACE_SETREGS.
+ *
+ * Known limits:
+ *   - The stub trusts the data area: whoever can write it can make the stub
+ *     run any syscall. Only the engine maps it.
+ *   - Once started it has no stack: nothing here may call, push or take a
+ *     signal frame. Signals reach it only as ptrace stops.
+ *   - Every failed start-up step exits with its own code (10-16) so that the
+ *     engine can say which step failed.
+ *   - int $0x80 costs microseconds on this 64-bit kernel, against well under
+ *     one for x86_64's syscall: every op is slower here whatever the engine
+ *     does; batching only removes the round trips.
+ *   - All six argument registers are syscall arguments, so the batch loop
+ *     keeps its position in the data area (word 2), not in a register.
+ *   - mmap2 takes its offset in pages: the engine converts (StubAbi.I386),
+ *     the stub passes tuples through unchanged.
+ *   - Without PT_GNU_STACK the kernel would give a 32-bit process
+ *     READ_IMPLIES_EXEC and every PROT_READ op would map executable pages:
+ *     hence the .note.GNU-stack section below (and -z noexecstack at link).
+ */
+
+#include "../layout.h"
+
+#define STUB_CODE       stub_start /* placed by the linker script: 0xff000000 */
+#define STUB_DATA       (STUB_CODE + PAGE_SIZE)
+#define TASK_SIZE       0xffffe000 /* a 32-bit process on a 64-bit kernel */
+
+#define NR_exit         1
+#define NR_lseek        19
+#define NR_getpid       20
+#define NR_ptrace       26
+#define NR_kill         37
+#define NR_getppid      64
+#define NR_munmap       91
+#define NR_prctl        172
+#define NR_mmap2        192
+#define NR_close_range  436
+
+#define WORD            4
+#define TUPLE_BYTES     (7 * WORD)
+
+/* Absolute addresses of data-area words: code and data sit at fixed addresses. */
+#define DATA(word)      (STUB_DATA + WORD * (word))
+
+	.section .text, "ax"
+	.globl stub_start, syscall_stub, batch_syscall_stub
+
+/*
+ * During start-up %edi holds the exit code of the step in progress (set right
+ * after each syscall, as int $0x80 clobbers only %eax) and, from the data
+ * mapping on, %esi holds the data area's size.
+ */
+stub_start:
+	/* Die with the tracer thread that spawned us, never linger. */
+	mov $NR_prctl, %eax
+	mov $PR_SET_PDEATHSIG, %ebx
+	mov $SIGKILL, %ecx
+	int $0x80
+	mov $EXIT_PDEATHSIG, %edi
+	test %eax, %eax
+	jnz fail
+
+	/* The data area's size is the memfd's size, chosen by the engine. */
+	mov $NR_lseek, %eax
+	mov $DATA_FD, %ebx
+	xor %ecx, %ecx
+	mov $SEEK_END, %edx
+	int $0x80
+	mov $EXIT_DATA_SIZE, %edi
+	test %eax, %eax
+	jle fail
+
+	mov %eax, %ecx
+	mov $NR_mmap2, %eax
+	mov $STUB_DATA, %ebx
+	mov $(PROT_READ | PROT_WRITE), %edx
+	mov $(MAP_SHARED | MAP_FIXED), %esi
+	mov $DATA_FD, %edi
+	xor %ebp, %ebp
+	int $0x80
+	mov %ecx, %esi
+	mov $EXIT_DATA_MAP, %edi
+	cmp $STUB_DATA, %eax
+	jne fail
+
+	/* The parent may have died before prctl took effect. */
+	mov $NR_getppid, %eax
+	int $0x80
+	mov $EXIT_PARENT_GONE, %edi
+	cmp DATA(DATA_PARENT_PID), %eax
+	jne fail
+
+	/* Keep only the data area and the physical-memory file. */
+	mov $NR_close_range, %eax
+	xor %ebx, %ebx
+	mov $(DATA_FD - 1), %ecx
+	xor %edx, %edx
+	int $0x80
+	mov $EXIT_CLOSE_FDS, %edi
+	test %eax, %eax
+	jnz fail
+	mov $NR_close_range, %eax
+	mov $(PHYSMEM_FD + 1), %ebx
+	mov $0xffffffff, %ecx
+	xor %edx, %edx
+	int $0x80
+	test %eax, %eax
+	jnz fail
+
+	/* Publish the layout before the stack and everything else go away. */
+	movl $STUB_CODE, DATA(DATA_STUB_CODE)
+	movl $syscall_stub, DATA(DATA_SYSCALL_STUB)
+	movl $batch_syscall_stub, DATA(DATA_BATCH_STUB)
+	movl $STUB_DATA, DATA(DATA_STUB_DATA)
+
+	/* Everything below the code page and above the data area is for ops. */
+	mov $NR_munmap, %eax
+	xor %ebx, %ebx
+	mov $STUB_CODE, %ecx
+	int $0x80
+	mov $EXIT_UNMAP, %edi
+	test %eax, %eax
+	jnz fail
+	mov $NR_munmap, %eax
+	lea STUB_DATA(%esi), %ebx
+	mov $TASK_SIZE, %ecx
+	sub %ebx, %ecx
+	int $0x80
+	test %eax, %eax
+	jnz fail
+
+	mov $NR_ptrace, %eax
+	mov $PTRACE_TRACEME, %ebx
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %esi, %esi
+	int $0x80
+	mov $EXIT_TRACEME, %edi
+	test %eax, %eax
+	jnz fail
+
+	/* Wait here until the tracer has set its options, then report ready. */
+	mov $NR_getpid, %eax
+	int $0x80
+	mov %eax, %ebx
+	mov $NR_kill, %eax
+	mov $SIGSTOP, %ecx
+	int $0x80
+	int3
+	/* Only a tracer that resumes us without pointing us somewhere gets here. */
+	mov $EXIT_RESUMED, %edi
+
+fail:
+	mov $NR_exit, %eax
+	mov %edi, %ebx
+	int $0x80
+
+/* One syscall, set up in registers by PTRACE_SETREGS. */
+syscall_stub:
+	int $0x80
+	mov %eax, DATA(DATA_RESULT)
+	int3
+
+/*
+ * Run the data area's tuples until nr 0, or until one fails unless flagged.
+ * The executed count doubles as the loop index: the six argument registers
+ * leave none free, and the stack pointer is not to be borrowed.
+ */
+batch_syscall_stub:
+	movl $0, DATA(DATA_EXECUTED)
+next:
+	imul $TUPLE_BYTES, DATA(DATA_EXECUTED), %ebp
+	mov DATA(DATA_TUPLES)(%ebp), %eax
+	test %eax, %eax
+	jz done
+	mov (DATA(DATA_TUPLES) + 1 * WORD)(%ebp), %ebx
+	mov (DATA(DATA_TUPLES) + 2 * WORD)(%ebp), %ecx
+	mov (DATA(DATA_TUPLES) + 3 * WORD)(%ebp), %edx
+	mov (DATA(DATA_TUPLES) + 4 * WORD)(%ebp), %esi
+	mov (DATA(DATA_TUPLES) + 5 * WORD)(%ebp), %edi
+	/* The offset register is the last argument: load it last. */
+	mov (DATA(DATA_TUPLES) + 6 * WORD)(%ebp), %ebp
+	int $0x80
+	imul $TUPLE_BYTES, DATA(DATA_EXECUTED), %ecx
+	mov %eax, DATA(DATA_TUPLES)(%ecx)
+	mov %eax, DATA(DATA_RESULT)
+	incl DATA(DATA_EXECUTED)
+	/* -4095..-1 are errnos; anything else, addresses included, succeeded.
+	   Unsigned, in 32 bits: addresses above 2 GiB are not failures. */
+	cmp $-4095, %eax
+	jb next
+	testl $DATA_FLAG_CONTINUE, DATA(DATA_FLAGS)
+	jnz next
+done:
+	int3
+
+	.section .note.GNU-stack, "", @progbits
