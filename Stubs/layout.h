@@ -19,7 +19,8 @@
 #define DATA_SYSCALL_STUB   5
 #define DATA_BATCH_STUB     6
 #define DATA_STUB_DATA      7
-#define DATA_TUPLES         8
+#define DATA_TRAPPED        8
+#define DATA_TUPLES         9
 
 #define DATA_FLAG_CONTINUE  1
 

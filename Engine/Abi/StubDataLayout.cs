@@ -18,7 +18,8 @@ internal static class StubDataLayout
     public const int SyscallStub = 5;
     public const int BatchStub = 6;
     public const int StubData = 7;
-    public const int Tuples = 8;
+    public const int Trapped = 8;
+    public const int Tuples = 9;
 
     /// <summary>A tuple is [nr, a1..a6].</summary>
     public const int TupleWords = 7;

@@ -210,7 +210,7 @@ public sealed class VmFlush
             Offset = op.Offset,
             MergedCount = op.MergedCount,
             Status = VmOpStatus.Skipped,
-            Path = VmFlushPath.Batch,
+            Path = VmFlushPath.None,
         });
     }
 

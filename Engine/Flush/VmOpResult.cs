@@ -7,9 +7,10 @@ public enum VmOpStatus
     Skipped,
 }
 
-/// <summary>Which stub entry ran a host op.</summary>
+/// <summary>Which stub entry ran a host op; None for one that was skipped.</summary>
 public enum VmFlushPath
 {
+    None,
     Single,
     Batch,
 }

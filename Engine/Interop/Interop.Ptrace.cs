@@ -10,12 +10,8 @@ internal static partial class Interop
     internal const int PTRACE_GETREGS = 12;
     internal const int PTRACE_SETREGS = 13;
     internal const int PTRACE_SETOPTIONS = 0x4200;
-    internal const int PTRACE_GETSIGINFO = 0x4202;
 
     internal const int PTRACE_O_EXITKILL = 1 << 20;
-
-    /// <summary>si_code of a SIGTRAP raised by the kernel, as int3 does.</summary>
-    internal const int SI_KERNEL = 0x80;
 
     [LibraryImport(Libc, SetLastError = true)]
     internal static partial long ptrace(long request, int pid, nint addr, nint data);
@@ -27,12 +23,5 @@ internal static partial class Interop
         public ulong r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
         public ulong rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss;
         public ulong fs_base, gs_base, ds, es, fs, gs;
-    }
-
-    /// <summary>The head of <c>siginfo_t</c>; the kernel writes 128 bytes.</summary>
-    [StructLayout(LayoutKind.Sequential, Size = 128)]
-    internal struct siginfo_t
-    {
-        public int si_signo, si_errno, si_code;
     }
 }

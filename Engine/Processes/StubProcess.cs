@@ -94,6 +94,8 @@ public sealed class StubProcess
 
     internal object SyncRoot { get; } = new();
 
+    internal StubTracer Tracer => _tracer;
+
     internal StubAbi Abi { get; }
 
     internal DataArea Data { get; }
@@ -122,6 +124,10 @@ public sealed class StubProcess
         string path = StubFiles.Locate(abi, options.StubDirectory);
         int id = StubRegistry.NextId();
         string name = string.IsNullOrEmpty(options.Name) ? $"stub{id}" : options.Name;
+        if (StubRegistry.All.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new DuplicateStubNameException(name);
+        }
         int? cpu = options.Affinity == StubAffinity.Colocated ? CpuPicker.Next() : null;
 
         var dataFd = MemFd.Create($"umltlb-data-{id}", (ulong)(options.BatchPages * StubDataLayout.PageSize));
@@ -131,7 +137,7 @@ public sealed class StubProcess
         {
             data = new DataArea(dataFd, abi.WordSize);
             data[StubDataLayout.ParentPid] = (ulong)Environment.ProcessId;
-            var tracer = StubTracer.Start(new StubLaunch(path, name, dataFd.Fd, physicalMemoryFd.Fd, cpu));
+            var tracer = StubTracer.Start(new StubLaunch(path, name, data, dataFd.Fd, physicalMemoryFd.Fd, cpu));
             var stub = new StubProcess(id, name, options, abi, tracer, dataFd, data, physicalMemoryFd, cpu);
             stub.CheckLayout();
             tracer.Terminated += _ => stub.ReleaseFiles();
@@ -188,7 +194,13 @@ public sealed class StubProcess
         VmOpValidator.Check(this, kind, address, length, protection, offset);
 
     /// <summary>Starts a flush of this stub's queue.</summary>
-    public VmFlush BeginFlush(bool continueOnError = false) => new(this, continueOnError);
+    public VmFlush BeginFlush(bool continueOnError = false)
+    {
+        // A flush of an empty queue makes no round trip: say here that the stub is gone.
+        ThrowIfNotRunning();
+        StopNotifications.Suppress();
+        return new(this, continueOnError);
+    }
 
     /// <summary>Pending host ops, oldest first, as VmOp objects.</summary>
     public IReadOnlyList<VmOp> GetPendingOperations()

@@ -9,12 +9,14 @@ namespace UmlTlb.Tracing;
 internal sealed unsafe class PtraceStub
 {
     private readonly string _name;
+    private readonly Processes.DataArea _data;
     private bool _killRequested;
 
-    public PtraceStub(int pid, string name)
+    public PtraceStub(int pid, string name, Processes.DataArea data)
     {
         Pid = pid;
         _name = name;
+        _data = data;
     }
 
     public int Pid { get; }
@@ -40,16 +42,25 @@ internal sealed unsafe class PtraceStub
         {
             Request(Interop.PTRACE_SETREGS, 0, (nint)p, "PTRACE_SETREGS");
         }
-        Continue(0);
+        Resume();
         WaitForTrap();
     }
 
-    public void Continue(int signal) => Request(Interop.PTRACE_CONT, 0, signal, "PTRACE_CONT");
+    /// <summary>Lets the stub go on from a stop, ready to recognise its next int3.</summary>
+    public void Resume()
+    {
+        _data[Abi.StubDataLayout.Trapped] = 0;
+        Continue(0);
+    }
+
+    private void Continue(int signal) => Request(Interop.PTRACE_CONT, 0, signal, "PTRACE_CONT");
 
     /// <summary>
-    /// Waits until the stub stops at its own int3. Stops for other signals are told
-    /// apart: job-control stops are swallowed (the stub must stay under our control),
-    /// any other signal is delivered, and if it kills the stub this throws.
+    /// Waits until the stub stops at its own int3, which it flags in the data area
+    /// (cheaper than a PTRACE_GETSIGINFO per round trip, and a kill -TRAP from
+    /// outside does not set the flag). Other stops are told apart: job-control
+    /// stops are swallowed (the stub must stay under our control), any other signal
+    /// is delivered, and if it kills the stub this throws.
     /// </summary>
     public void WaitForTrap()
     {
@@ -61,7 +72,7 @@ internal sealed unsafe class PtraceStub
                 throw Reaped(status);
             }
             int signal = status.StopSignal;
-            if (signal == Interop.SIGTRAP && IsKernelTrap())
+            if (signal == Interop.SIGTRAP && _data[Abi.StubDataLayout.Trapped] != 0)
             {
                 return;
             }
@@ -121,14 +132,6 @@ internal sealed unsafe class PtraceStub
         }
         Record(status);
         return true;
-    }
-
-    private bool IsKernelTrap()
-    {
-        // A SIGTRAP from kill(1) has si_code SI_USER; only the stub's int3 has SI_KERNEL.
-        Interop.siginfo_t info;
-        Request(Interop.PTRACE_GETSIGINFO, 0, (nint)(&info), "PTRACE_GETSIGINFO");
-        return info.si_code == Interop.SI_KERNEL;
     }
 
     private static bool IsJobControlStop(int signal) =>

@@ -5,7 +5,7 @@ using static Tmds.Linux.LibC;
 namespace UmlTlb.Tracing;
 
 /// <summary>What the tracer thread needs to start a stub.</summary>
-internal sealed record StubLaunch(string Path, string Name, int DataFd, int PhysicalMemoryFd, int? Cpu);
+internal sealed record StubLaunch(string Path, string Name, Processes.DataArea Data, int DataFd, int PhysicalMemoryFd, int? Cpu);
 
 /// <summary>
 /// The dedicated thread that traces one stub. It spawns the stub (so that it is the
@@ -17,8 +17,12 @@ internal sealed unsafe class StubTracer
 {
     private const int Idle = 0, Pending = 1, Running = 2;
 
-    /// <summary>How long the idle thread keeps looking for the next command before it sleeps (µs).</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency * long.Parse(Environment.GetEnvironmentVariable("UMLTLB_SPIN") ?? "50") / 1_000_000;
+    /// <summary>
+    /// How long the idle tracer keeps looking for the next command, and a caller for
+    /// its result, before sleeping: a round trip takes about 10 µs, a futex wake-up
+    /// across CPUs costs about as much again.
+    /// </summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency * 50 / 1_000_000;
 
     private readonly StubLaunch _launch;
     private readonly Thread _thread;
@@ -64,6 +68,7 @@ internal sealed unsafe class StubTracer
     /// <summary>Starts the tracer thread and returns once the stub waits at its first trap.</summary>
     public static StubTracer Start(StubLaunch launch)
     {
+        StopNotifications.Suppress();
         var tracer = new StubTracer(launch);
         tracer._thread.Start();
         tracer._started.Wait();
@@ -97,7 +102,7 @@ internal sealed unsafe class StubTracer
             {
                 Wake();
             }
-            _commandDone.Wait();
+            AwaitCommand();
             _command = null;
             if (_commandError is { } error)
             {
@@ -115,8 +120,9 @@ internal sealed unsafe class StubTracer
             {
                 Invoke(static stub => stub.KillAndReap());
             }
-            catch (StubExitedException)
+            catch (StubExitedException) when (Termination is not null)
             {
+                // It died on its own meanwhile: stopping it is done all the same.
             }
         }
         if (Thread.CurrentThread != _thread)
@@ -124,6 +130,23 @@ internal sealed unsafe class StubTracer
             _thread.Join();
         }
         return Termination!;
+    }
+
+    /// <summary>Spins while the answer is likely close, then sleeps; a caller on the tracer's own CPU would only delay it, so it sleeps at once.</summary>
+    private void AwaitCommand()
+    {
+        if (_launch.Cpu is int cpu && Interop.sched_getcpu() == cpu)
+        {
+            _commandDone.Wait();
+            return;
+        }
+        long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+        var spinner = new SpinWait();
+        while (!_commandDone.IsSet && Stopwatch.GetTimestamp() < spinUntil)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+        _commandDone.Wait();
     }
 
     private void ThrowIfTerminated()
@@ -185,12 +208,12 @@ internal sealed unsafe class StubTracer
     {
         int pid = StubSpawner.Spawn(_launch.Path, "umltlb-stub", _launch.DataFd, _launch.PhysicalMemoryFd);
         Pid = pid;
-        var stub = new PtraceStub(pid, _launch.Name);
+        var stub = new PtraceStub(pid, _launch.Name, _launch.Data);
         _stub = stub;
         stub.WaitForSelfStop();
         // EXITKILL: should this whole process die, the kernel kills the stub with it.
         stub.SetOptions(Interop.PTRACE_O_EXITKILL);
-        stub.Continue(0);
+        stub.Resume();
         stub.WaitForTrap();
         InitialRegisters = stub.GetRegs();
         return stub;

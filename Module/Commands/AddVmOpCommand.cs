@@ -16,11 +16,11 @@ public sealed class AddVmOpCommand : StubCommandBase
 
     #region Parameters
 
-    /// <summary>Mmap, Munmap or Mprotect.</summary>
+    /// <summary>Mmap, Munmap or Mprotect (any case).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = FieldsSet, ValueFromPipelineByPropertyName = true)]
     [Alias("Type", "Kind", "Op")]
-    [OperationTransformation]
-    public VmOpKind Operation { get; set; }
+    [ArgumentCompleter(typeof(VmOpArgumentCompleter))]
+    public string Operation { get; set; } = string.Empty;
 
     /// <summary>Page-aligned start address, a number or a hex string ('0x7f0000').</summary>
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = FieldsSet, ValueFromPipelineByPropertyName = true)]
@@ -32,11 +32,13 @@ public sealed class AddVmOpCommand : StubCommandBase
     [NumberTransformation]
     public ulong Length { get; set; }
 
-    /// <summary>For Mmap and Mprotect: 'rw-', 'r-x', '---', 'RW', 'Read,Write'.</summary>
+    /// <summary>For Mmap and Mprotect: 'rw-', 'r-x', '---', 'RW', 'Read,Write'; empty is none.</summary>
     [Parameter(Position = 3, ParameterSetName = FieldsSet, ValueFromPipelineByPropertyName = true)]
     [Alias("Prot")]
-    [ProtectionTransformation]
-    public VmProtection Protection { get; set; }
+    [AllowEmptyString]
+    [AllowNull]
+    [ArgumentCompleter(typeof(VmOpArgumentCompleter))]
+    public string? Protection { get; set; }
 
     /// <summary>For Mmap: page-aligned offset into the stub's physical-memory file.</summary>
     [Parameter(Position = 4, ParameterSetName = FieldsSet, ValueFromPipelineByPropertyName = true)]
@@ -62,13 +64,11 @@ public sealed class AddVmOpCommand : StubCommandBase
 
     protected override void ProcessRecord()
     {
-        var op = ParameterSetName == InputObjectSet
-            ? new VmOp
-            {
-                Operation = InputObject!.Operation, Address = InputObject.Address, Length = InputObject.Length,
-                Protection = InputObject.Protection, Offset = InputObject.Offset,
-            }
-            : new VmOp { Operation = Operation, Address = Address, Length = Length, Protection = Protection, Offset = Offset };
+        var op = ParameterSetName == InputObjectSet ? CopyOf(InputObject!) : FromFields();
+        if (op is null)
+        {
+            return;
+        }
         var stub = Stub ?? (ParameterSetName == InputObjectSet ? InputObject!.Stub : null) ?? RequireStub();
 
         if (stub.State != StubState.Running)
@@ -86,6 +86,36 @@ public sealed class AddVmOpCommand : StubCommandBase
             return;
         }
         WriteObject(op);
+    }
+
+    #endregion
+
+    #region Private methods
+
+    private static VmOp CopyOf(VmOp op) => new()
+    {
+        Operation = op.Operation, Address = op.Address, Length = op.Length, Protection = op.Protection, Offset = op.Offset,
+    };
+
+    /// <summary>The op the field parameters describe, or null after reporting an unknown operation or protection.</summary>
+    private VmOp? FromFields()
+    {
+        string kindText = Operation.Trim();
+        if (!Enum.TryParse(kindText, ignoreCase: true, out VmOpKind kind) || !Enum.IsDefined(kind) || kindText.All(char.IsDigit))
+        {
+            WriteError(Errors.Rejected(new VmOpRejection(VmOpRejectionReason.UnknownOperation,
+                $"'{Operation}' is not an operation: use Mmap, Munmap or Mprotect.", Operation)));
+            return null;
+        }
+        var protection = VmProtection.None;
+        if (!string.IsNullOrWhiteSpace(Protection) && !VmProtectionParser.TryParse(Protection, out protection))
+        {
+            WriteError(Errors.Rejected(new VmOpRejection(VmOpRejectionReason.UnknownProtection,
+                $"'{Protection}' is not a protection: use letters as /proc/pid/maps shows them ('rw-', 'r-x', '---'), 'RW', or names ('Read,Write', 'None').",
+                Protection)));
+            return null;
+        }
+        return new VmOp { Operation = kind, Address = Address, Length = Length, Protection = protection, Offset = Offset };
     }
 
     #endregion

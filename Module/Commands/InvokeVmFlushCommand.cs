@@ -13,6 +13,7 @@ namespace UmlTlb.Commands;
 public sealed class InvokeVmFlushCommand : StubCommandBase
 {
     private readonly Dictionary<StubProcess, VmFlush> _flushes = new();
+    private readonly HashSet<StubProcess> _deadStubs = new();
     private readonly Action<VmOpResult> _writeResult;
     private readonly Action<VmOpResult> _writeFailure;
     private bool _sawInput;
@@ -59,6 +60,10 @@ public sealed class InvokeVmFlushCommand : StubCommandBase
             return;
         }
         var flush = FlushFor(op.Stub);
+        if (flush is null)
+        {
+            return;
+        }
         if (!flush.Stub.IsPending(op.HostOp) && !flush.Covered(op.HostOp))
         {
             WriteError(Errors.NotPending(op));
@@ -90,13 +95,28 @@ public sealed class InvokeVmFlushCommand : StubCommandBase
 
     #region Private methods
 
-    private VmFlush FlushFor(StubProcess stub)
+    /// <summary>This pipeline's flush of <paramref name="stub"/>, or null after reporting that the stub is gone.</summary>
+    private VmFlush? FlushFor(StubProcess stub)
     {
-        if (!_flushes.TryGetValue(stub, out var flush))
+        if (_flushes.TryGetValue(stub, out var flush))
+        {
+            return flush;
+        }
+        if (_deadStubs.Contains(stub))
+        {
+            return null;
+        }
+        try
         {
             flush = stub.BeginFlush(ContinueOnError);
-            _flushes[stub] = flush;
         }
+        catch (StubExitedException e)
+        {
+            _deadStubs.Add(stub);
+            WriteError(Errors.StubNotRunning(e, stub));
+            return null;
+        }
+        _flushes[stub] = flush;
         return flush;
     }
 
@@ -109,6 +129,7 @@ public sealed class InvokeVmFlushCommand : StubCommandBase
         catch (StubExitedException e)
         {
             _flushes.Remove(flush.Stub);
+            _deadStubs.Add(flush.Stub);
             WriteError(Errors.StubNotRunning(e, flush.Stub));
         }
     }

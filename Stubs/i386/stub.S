@@ -16,7 +16,9 @@
  *   3  pid the stub must have as parent (written by the engine before spawn)
  *   4  STUB_CODE, 5 syscall_stub, 6 batch_syscall_stub, 7 STUB_DATA
  *      (written by the stub, so that the layout has one source: this file)
- *   8… [nr, a1..a6] tuples, ended by nr 0; each executed tuple's nr slot
+ *   8  set to 1 just before each int3, cleared by the engine before each
+ *      resume: a SIGTRAP stop with it set is the stub's own trap
+ *   9… [nr, a1..a6] tuples, ended by nr 0; each executed tuple's nr slot
  *      receives that syscall's return value.
  *
  * The 64-bit engine sees this process through the 64-bit user_regs_struct:
@@ -169,6 +171,7 @@ stub_start:
 	mov $NR_kill, %eax
 	mov $SIGSTOP, %ecx
 	int $0x80
+	movl $1, DATA(DATA_TRAPPED)
 	int3
 	/* Only a tracer that resumes us without pointing us somewhere gets here. */
 	mov $EXIT_RESUMED, %edi
@@ -182,6 +185,7 @@ fail:
 syscall_stub:
 	int $0x80
 	mov %eax, DATA(DATA_RESULT)
+	movl $1, DATA(DATA_TRAPPED)
 	int3
 
 /*
@@ -215,6 +219,7 @@ next:
 	testl $DATA_FLAG_CONTINUE, DATA(DATA_FLAGS)
 	jnz next
 done:
+	movl $1, DATA(DATA_TRAPPED)
 	int3
 
 	.section .note.GNU-stack, "", @progbits

@@ -15,7 +15,10 @@
  *   3  pid the stub must have as parent (written by the engine before spawn)
  *   4  STUB_CODE, 5 syscall_stub, 6 batch_syscall_stub, 7 STUB_DATA
  *      (written by the stub, so that the layout has one source: this file)
- *   8… [nr, a1..a6] tuples, ended by nr 0; each executed tuple's nr slot
+ *   8  set to 1 just before each int3, cleared by the engine before each
+ *      resume: a SIGTRAP stop with it set is the stub's own trap, with no
+ *      PTRACE_GETSIGINFO needed to tell it from a kill -TRAP
+ *   9… [nr, a1..a6] tuples, ended by nr 0; each executed tuple's nr slot
  *      receives that syscall's return value.
  *
  * Known limits:
@@ -150,6 +153,7 @@ stub_start:
 	mov $NR_kill, %eax
 	mov $SIGSTOP, %esi
 	syscall
+	movq $1, (WORD * DATA_TRAPPED)(%rbx)
 	int3
 	/* Only a tracer that resumes us without pointing us somewhere gets here. */
 	mov $EXIT_RESUMED, %r15d
@@ -164,6 +168,7 @@ syscall_stub:
 	syscall
 	movabs $STUB_DATA, %rbx
 	mov %rax, (WORD * DATA_RESULT)(%rbx)
+	movq $1, (WORD * DATA_TRAPPED)(%rbx)
 	int3
 
 /* Run the data area's tuples until nr 0, or until one fails unless flagged. */
@@ -194,6 +199,7 @@ next:
 	testq $DATA_FLAG_CONTINUE, (WORD * DATA_FLAGS)(%rbx)
 	jnz next
 done:
+	movq $1, (WORD * DATA_TRAPPED)(%rbx)
 	int3
 
 	.section .note.GNU-stack, "", @progbits

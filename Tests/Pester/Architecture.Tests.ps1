@@ -1,0 +1,159 @@
+# The same checks for both stub architectures (issue 5): start state seen from /proc,
+# both stub paths, coalescing, per-op errors, memory contents, batching seen from outside.
+
+BeforeAll {
+    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
+    Import-Module $script:ModulePath -ErrorAction Stop
+
+    function Get-ProcMaps([int] $ProcessId) {
+        foreach ($line in Get-Content "/proc/$ProcessId/maps") {
+            $f = $line -split '\s+', 6
+            $range = $f[0] -split '-'
+            [pscustomobject]@{
+                Start  = [Convert]::ToUInt64($range[0], 16)
+                End    = [Convert]::ToUInt64($range[1], 16)
+                Perms  = $f[1]
+                Offset = [Convert]::ToUInt64($f[2], 16)
+                Path   = if ($f.Count -gt 5) { $f[5].Trim() } else { '' }
+            }
+        }
+    }
+
+    function Get-MapAt([int] $ProcessId, [uint64] $Address) {
+        Get-ProcMaps $ProcessId | Where-Object { $_.Start -le $Address -and $Address -lt $_.End }
+    }
+
+    function Get-VoluntarySwitches([int] $ProcessId) {
+        $line = Get-Content "/proc/$ProcessId/status" | Where-Object { $_ -like 'voluntary_ctxt_switches:*' }
+        [long]($line -split ':\s*')[1]
+    }
+}
+
+Describe 'A <Architecture> stub' -Tag 'CI' -ForEach @(
+    @{ Architecture = 'x86_64' }
+    @{ Architecture = 'i386' }
+) {
+    BeforeAll {
+        $script:stub = $null
+        $script:stub = Start-StubProcess -Architecture $Architecture -Name "arch-$Architecture"
+    }
+
+    AfterAll {
+        if ($stub) { Stop-StubProcess $stub }
+    }
+
+    BeforeEach {
+        Clear-VmOp -Stub $stub
+        Add-VmOp Munmap 0x10000000 0x30000000 -Stub $stub | Invoke-VmFlush | Out-Null
+    }
+
+    It 'reports its architecture and a user range below its stub pages' {
+        $stub.Architecture | Should -Be $Architecture
+        $stub.State | Should -Be 'Running'
+        $stub.UserAddressLimit | Should -Be $stub.StubCodeAddress
+        if ($Architecture -eq 'i386') { $stub.UserAddressLimit | Should -BeLessOrEqual 4GB }
+        else { $stub.UserAddressLimit | Should -BeGreaterThan 4GB }
+    }
+
+    It 'runs as a traced process of the expected ELF class' {
+        $status = Get-Content "/proc/$($stub.ProcessId)/status"
+        ($status | Where-Object { $_ -like 'TracerPid:*' }) -replace '\D', '' | Should -Be "$($stub.TracerThreadId)"
+        $exe = [IO.File]::ReadAllBytes("/proc/$($stub.ProcessId)/exe")
+        $exe[4] | Should -Be $(if ($Architecture -eq 'i386') { 1 } else { 2 })
+    }
+
+    It 'holds only fds 3 and 4' {
+        @((Get-ChildItem "/proc/$($stub.ProcessId)/fd").Name | Sort-Object) | Should -Be @('3', '4')
+    }
+
+    It 'has only its own pages mapped after start' {
+        $fresh = Start-StubProcess -Architecture $Architecture
+        try {
+            $maps = @(Get-ProcMaps $fresh.ProcessId)
+            @($maps | Where-Object Start -LT $fresh.UserAddressLimit) | Should -BeNullOrEmpty
+            @($maps | Where-Object Path -In '[stack]', '[heap]') | Should -BeNullOrEmpty
+            $maps | Where-Object Start -EQ $fresh.StubCodeAddress | Should -Not -BeNullOrEmpty
+            @(Get-StubMapping -Stub $fresh) | Should -HaveCount 0
+        }
+        finally {
+            Stop-StubProcess $fresh
+        }
+    }
+
+    It 'maps read-only pages without x (no READ_IMPLIES_EXEC)' {
+        $r = Add-VmOp Mmap 0x10000000 0x1000 r-- 0 -Stub $stub | Invoke-VmFlush
+        $r.Status | Should -Be 'Succeeded'
+        (Get-MapAt $stub.ProcessId 0x10000000).Perms | Should -BeExactly 'r--s'
+    }
+
+    It 'runs one op on the single path and returns the mapped address' {
+        $r = Add-VmOp Mmap 0x10000000 0x2000 rw- 0x4000 -Stub $stub | Invoke-VmFlush
+        $r.Path | Should -Be 'Single'
+        $r.Result | Should -Be 0x10000000
+        $m = Get-MapAt $stub.ProcessId 0x10001000
+        $m.Perms | Should -BeExactly 'rw-s'
+        $m.Offset | Should -Be 0x4000
+    }
+
+    It 'runs a batch with one result per host op, coalescing contiguous mmaps' {
+        $ops = @(
+            Add-VmOp Mmap 0x10000000 0x1000 rw- 0x0000 -Stub $stub
+            Add-VmOp Mmap 0x10001000 0x1000 rw- 0x1000 -Stub $stub
+            Add-VmOp Mmap 0x10003000 0x1000 r-- 0x8000 -Stub $stub
+            Add-VmOp Mprotect 0x10000000 0x1000 r-- -Stub $stub
+            Add-VmOp Munmap 0x10003000 0x1000 -Stub $stub
+        )
+        $ops[1].Coalesced | Should -BeTrue
+        $r = @(Invoke-VmFlush -Stub $stub)
+        $r | Should -HaveCount 4
+        $r.Path | Should -Be @('Batch', 'Batch', 'Batch', 'Batch')
+        $r.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded', 'Succeeded')
+        $r.MergedCount | Should -Be @(2, 1, 1, 1)
+        $r[0].Result | Should -Be 0x10000000
+        $r[1].Result | Should -Be 0x10003000
+        (Get-MapAt $stub.ProcessId 0x10000000).Perms | Should -BeExactly 'r--s'
+        (Get-MapAt $stub.ProcessId 0x10001000).Perms | Should -BeExactly 'rw-s'
+        Get-MapAt $stub.ProcessId 0x10003000 | Should -BeNullOrEmpty
+    }
+
+    It 'shows the physical memory at the mapped address' {
+        Write-PhysicalMemory -Stub $stub -Offset 0x6000 -Value ([byte[]](0xca, 0xfe, 0xba, 0xbe))
+        Write-PhysicalMemory -Stub $stub -Offset 0x7000 -Value ([byte[]](0x12, 0x34))
+        Add-VmOp Mmap 0x10000000 0x1000 r-- 0x6000 -Stub $stub | Out-Null
+        Add-VmOp Mmap 0x10001000 0x1000 r-- 0x7000 -Stub $stub | Out-Null
+        Invoke-VmFlush -Stub $stub | Out-Null
+        [Convert]::ToHexString((Read-StubMemory -Stub $stub 0x10000000 4)) | Should -BeExactly 'CAFEBABE'
+        [Convert]::ToHexString((Read-StubMemory -Stub $stub 0x10001000 2)) | Should -BeExactly '1234'
+    }
+
+    It 'stops at a failing op with ENOMEM (-12) and skips the rest' {
+        Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $stub | Out-Null
+        Add-VmOp Mprotect 0x30000000 0x1000 r-- -Stub $stub | Out-Null
+        Add-VmOp Mmap 0x10008000 0x1000 rw- 0 -Stub $stub | Out-Null
+        $r = @(Invoke-VmFlush -Stub $stub -ErrorVariable err -ErrorAction SilentlyContinue)
+        $r.Status | Should -Be @('Succeeded', 'Failed', 'Skipped')
+        $r[1].Result | Should -Be -12
+        $r[1].Errno | Should -BeExactly 'ENOMEM'
+        $err[0].FullyQualifiedErrorId | Should -BeExactly 'StubSyscallFailed,UmlTlb.Commands.InvokeVmFlushCommand'
+        Get-MapAt $stub.ProcessId 0x10008000 | Should -BeNullOrEmpty
+    }
+
+    It 'rejects a range that reaches its UserAddressLimit' {
+        Add-VmOp Munmap ($stub.UserAddressLimit - 0x1000) 0x2000 -Stub $stub -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeExactly 'RangeBeyondUserLimit,UmlTlb.Commands.AddVmOpCommand'
+    }
+
+    It 'costs at most 3 voluntary context switches for 64 ops in one flush and at least 60 for 64 flushes' {
+        $a = Get-VoluntarySwitches $stub.ProcessId
+        0..63 | ForEach-Object { Add-VmOp Mmap (0x10000000 + $_ * 0x2000) 0x1000 rw- 0 -Stub $stub } | Out-Null
+        $s = Invoke-VmFlush -Stub $stub -Summary
+        $b = Get-VoluntarySwitches $stub.ProcessId
+        0..63 | ForEach-Object { Add-VmOp Mmap (0x20000000 + $_ * 0x2000) 0x1000 rw- 0 -Stub $stub | Invoke-VmFlush } | Out-Null
+        $c = Get-VoluntarySwitches $stub.ProcessId
+        $s.HostOperations | Should -Be 64
+        $s.RoundTrips | Should -Be 1
+        @(Get-StubMapping -Stub $stub) | Should -HaveCount 128
+        ($b - $a) | Should -BeLessOrEqual 3
+        ($c - $b) | Should -BeGreaterOrEqual 60
+    }
+}

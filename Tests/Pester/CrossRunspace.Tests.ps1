@@ -1,0 +1,137 @@
+# One stub, many runspaces: ForEach-Object -Parallel and Start-ThreadJob use the same
+# live stub (by object or by Id), and what they do shows in the stub's /proc/<pid>/maps.
+
+BeforeAll {
+    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
+    $script:ModulePath = (Resolve-Path $script:ModulePath).Path
+    Import-Module $script:ModulePath -ErrorAction Stop
+
+    function Get-MapAt([int] $ProcessId, [uint64] $Address) {
+        foreach ($line in Get-Content "/proc/$ProcessId/maps") {
+            $f = $line -split '\s+', 6
+            $range = $f[0] -split '-'
+            $start = [Convert]::ToUInt64($range[0], 16)
+            $end = [Convert]::ToUInt64($range[1], 16)
+            if ($start -le $Address -and $Address -lt $end) {
+                [pscustomobject]@{ Start = $start; End = $end; Perms = $f[1] }
+            }
+        }
+    }
+
+    $script:Started = [System.Collections.Generic.List[object]]::new()
+}
+
+AfterAll {
+    $script:Started | Where-Object State -EQ 'Running' | Stop-StubProcess
+}
+
+Describe 'A stub used from other runspaces' -Tag 'CI' {
+    BeforeAll {
+        $script:stub = Start-StubProcess -Name 'shared'
+        $script:Started.Add($script:stub)
+    }
+
+    BeforeEach {
+        Clear-VmOp -Stub $stub
+        Add-VmOp Munmap 0x10000000 0x30000000 -Stub $stub | Invoke-VmFlush | Out-Null
+    }
+
+    It 'queues and flushes from ForEach-Object -Parallel given the stub object' {
+        $mp = $ModulePath
+        $s = $stub
+        $results = 0..3 | ForEach-Object -ThrottleLimit 4 -Parallel {
+            Import-Module $using:mp
+            Add-VmOp Mmap (0x10000000 + $_ * 0x10000) 0x1000 rw- 0 -Stub $using:s -NoCoalesce | Invoke-VmFlush
+        }
+        @($results) | Should -HaveCount 4
+        @($results | Where-Object Status -EQ 'Succeeded') | Should -HaveCount 4
+        foreach ($i in 0..3) {
+            (Get-MapAt $stub.ProcessId (0x10000000 + $i * 0x10000)).Perms | Should -BeExactly 'rw-s'
+        }
+        @(Get-VmOp -Stub $stub) | Should -HaveCount 0
+    }
+
+    It 'queues and flushes from ForEach-Object -Parallel given the stub Id' {
+        $mp = $ModulePath
+        $id = $stub.Id
+        $results = 0..1 | ForEach-Object -Parallel {
+            Import-Module $using:mp
+            Add-VmOp Mmap (0x20000000 + $_ * 0x10000) 0x1000 r-- 0 -Stub $using:id | Out-Null
+            Invoke-VmFlush -Stub $using:id
+        }
+        @($results | Where-Object Status -EQ 'Succeeded').Count | Should -BeGreaterOrEqual 1
+        (Get-MapAt $stub.ProcessId 0x20000000).Perms | Should -BeExactly 'r--s'
+        (Get-MapAt $stub.ProcessId 0x20010000).Perms | Should -BeExactly 'r--s'
+    }
+
+    It 'sees the same live object in a parallel runspace' {
+        $mp = $ModulePath
+        $id = $stub.Id
+        $seen = 1 | ForEach-Object -Parallel {
+            Import-Module $using:mp
+            $s = Get-StubProcess -Id $using:id
+            [pscustomobject]@{ ProcessId = $s.ProcessId; State = "$($s.State)"; Same = [object]::ReferenceEquals($s, $using:stub) }
+        }
+        $seen.ProcessId | Should -Be $stub.ProcessId
+        $seen.State | Should -Be 'Running'
+        $seen.Same | Should -BeTrue
+    }
+
+    It 'queues and flushes from Start-ThreadJob' {
+        $mp = $ModulePath
+        $id = $stub.Id
+        $job = Start-ThreadJob {
+            Import-Module $using:mp
+            Add-VmOp Mmap 0x28000000 0x2000 r-x 0x1000 -Stub $using:id | Invoke-VmFlush
+        }
+        try {
+            $r = $job | Wait-Job -Timeout 60 | Receive-Job
+            $job.State | Should -Be 'Completed'
+            $r.Status | Should -Be 'Succeeded'
+            $r.Stub.Id | Should -Be $stub.Id
+            $map = Get-MapAt $stub.ProcessId 0x28001000
+            $map.Perms | Should -BeExactly 'r-xs'
+            $map.Start | Should -Be 0x28000000
+        }
+        finally {
+            $job | Remove-Job -Force
+        }
+    }
+
+    It 'stops a stub started in a thread job once the job and its runspace are gone' {
+        $mp = $ModulePath
+        $job = Start-ThreadJob { Import-Module $using:mp; $s = Start-StubProcess -Name 'from-job'; $s.Id; $s.ProcessId }
+        $id, $stubPid = $job | Wait-Job -Timeout 60 | Receive-Job
+        $job | Remove-Job -Force
+        $id | Should -BeGreaterThan 0
+        $sw = [System.Diagnostics.Stopwatch]::StartNew()
+        while ((Test-Path "/proc/$stubPid") -and $sw.ElapsedMilliseconds -lt 5000) { Start-Sleep -Milliseconds 10 }
+        "/proc/$stubPid" | Should -Not -Exist
+        Get-StubProcess -Id $id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'shows a kill from outside as Faulted in every runspace, and no zombie' {
+        $victim = Start-StubProcess -Name 'shared-victim'
+        $script:Started.Add($victim)
+        $victimPid = $victim.ProcessId
+        $mp = $ModulePath
+        $kill = (Get-Command kill -CommandType Application | Select-Object -First 1).Source
+        & $kill -KILL $victimPid
+        $sw = [System.Diagnostics.Stopwatch]::StartNew()
+        while ($victim.State -eq 'Running' -and $sw.ElapsedMilliseconds -lt 3000) { Start-Sleep -Milliseconds 5 }
+        $sw.ElapsedMilliseconds | Should -BeLessThan 1000
+        $id = $victim.Id
+        $seen = 1 | ForEach-Object -Parallel {
+            Import-Module $using:mp
+            $s = Get-StubProcess -Id $using:id
+            $e = $null
+            Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $s -ErrorVariable e -ErrorAction SilentlyContinue | Out-Null
+            [pscustomobject]@{ State = "$($s.State)"; ErrorId = "$($e[0].FullyQualifiedErrorId)"; Message = "$($e[0].Exception.Message)" }
+        }
+        $seen.State | Should -Be 'Faulted'
+        $seen.ErrorId | Should -BeExactly 'StubNotRunning,UmlTlb.Commands.AddVmOpCommand'
+        $seen.Message | Should -Match 'SIGKILL'
+        "/proc/$victimPid" | Should -Not -Exist
+        Stop-StubProcess $victim
+    }
+}

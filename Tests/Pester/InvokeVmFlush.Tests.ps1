@@ -1,0 +1,339 @@
+# Invoke-VmFlush: nothing runs before it; one result per host op; single and batch
+# paths; streaming in bounded memory; stop at the first failure or -ContinueOnError; -Summary.
+
+BeforeAll {
+    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
+    Import-Module $script:ModulePath -ErrorAction Stop
+
+    function Get-ProcMaps([int] $ProcessId) {
+        foreach ($line in Get-Content "/proc/$ProcessId/maps") {
+            $f = $line -split '\s+', 6
+            $range = $f[0] -split '-'
+            [pscustomobject]@{
+                Start  = [Convert]::ToUInt64($range[0], 16)
+                End    = [Convert]::ToUInt64($range[1], 16)
+                Perms  = $f[1]
+                Offset = [Convert]::ToUInt64($f[2], 16)
+                Path   = if ($f.Count -gt 5) { $f[5].Trim() } else { '' }
+            }
+        }
+    }
+
+    function Get-MapAt([int] $ProcessId, [uint64] $Address) {
+        Get-ProcMaps $ProcessId | Where-Object { $_.Start -le $Address -and $Address -lt $_.End }
+    }
+
+    # Mappings below the stub pages, straight from /proc.
+    function Get-UserMaps($Stub) {
+        Get-ProcMaps $Stub.ProcessId | Where-Object { $_.Start -lt $Stub.UserAddressLimit }
+    }
+
+    # N one-page mmaps two pages apart, so that none merges.
+    function New-SeparateMmap([int] $Count, [uint64] $Base = 0x10000000, [string] $Protection = 'rw-') {
+        for ($i = 0; $i -lt $Count; $i++) {
+            [pscustomobject]@{ Operation = 'Mmap'; Address = $Base + [uint64]$i * 0x2000; Length = 0x1000; Protection = $Protection; Offset = 0 }
+        }
+    }
+
+    function Reset-Stub($Stub) {
+        Clear-VmOp -Stub $Stub
+        Add-VmOp Munmap 0x10000000 0x20000000 -Stub $Stub | Invoke-VmFlush | Out-Null
+    }
+
+    $script:Started = [System.Collections.Generic.List[object]]::new()
+}
+
+AfterAll {
+    $script:Started | Where-Object State -EQ 'Running' | Stop-StubProcess
+}
+
+Describe 'Invoke-VmFlush' -Tag 'CI' {
+    BeforeAll {
+        $script:stub = Start-StubProcess -Name 'flush'
+        $script:Started.Add($script:stub)
+    }
+
+    BeforeEach {
+        Reset-Stub $stub
+    }
+
+    It 'runs nothing before the flush: Add-VmOp alone leaves the maps unchanged' {
+        $before = (Get-Content "/proc/$($stub.ProcessId)/maps") -join "`n"
+        New-SeparateMmap 5 | Add-VmOp -Stub $stub | Out-Null
+        Start-Sleep -Milliseconds 50
+        (Get-Content "/proc/$($stub.ProcessId)/maps") -join "`n" | Should -BeExactly $before
+        $stub.PendingOperations | Should -Be 5
+        Invoke-VmFlush -Stub $stub | Out-Null
+        @(Get-UserMaps $stub) | Should -HaveCount 5
+        $stub.PendingOperations | Should -Be 0
+    }
+
+    It 'writes one VmOpResult per host op with every property set' {
+        Add-VmOp Mmap 0x10000000 0x1000 rw- 0x0000 -Stub $stub | Out-Null
+        Add-VmOp Mmap 0x10001000 0x1000 rw- 0x1000 -Stub $stub | Out-Null
+        Add-VmOp Mprotect 0x10000000 0x1000 r-- -Stub $stub | Out-Null
+        Add-VmOp Munmap 0x10001000 0x1000 -Stub $stub | Out-Null
+        $r = @(Invoke-VmFlush -Stub $stub)
+        $r | Should -HaveCount 3
+        $r[0] | Should -BeOfType ([UmlTlb.VmOpResult])
+        $r[0].Stub.Id | Should -Be $stub.Id
+        $r[0].Sequence | Should -BeGreaterThan 0
+        $r.Sequence | Should -Be @($r[0].Sequence, ($r[0].Sequence + 1), ($r[0].Sequence + 2))
+        $r.Operation | Should -Be @('Mmap', 'Mprotect', 'Munmap')
+        ($r | ForEach-Object Address) | Should -Be @(0x10000000, 0x10000000, 0x10001000)
+        ($r | ForEach-Object Length) | Should -Be @(0x2000, 0x1000, 0x1000)
+        $r.Protection | Should -Be @([UmlTlb.VmProtection]'Read, Write', [UmlTlb.VmProtection]'Read', [UmlTlb.VmProtection]'None')
+        $r.Offset | Should -Be @(0, 0, 0)
+        $r.MergedCount | Should -Be @(2, 1, 1)
+        $r.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+        $r[0].Result | Should -Be 0x10000000
+        $r[1].Result | Should -Be 0
+        $r[2].Result | Should -Be 0
+        $r.Errno | Should -Be @('', '', '')
+        $r.Path | Should -Be @('Batch', 'Batch', 'Batch')
+        $r.Batch | Should -Be @($r[0].Batch, $r[0].Batch, $r[0].Batch)
+        $r[0].Batch | Should -BeGreaterThan 0
+        $maps = @(Get-UserMaps $stub)
+        $maps | Should -HaveCount 1
+        $maps[0].Start | Should -Be 0x10000000
+        $maps[0].End | Should -Be 0x10001000
+        $maps[0].Perms | Should -BeExactly 'r--s'
+    }
+
+    It 'runs a single op through syscall_stub: Path Single, Batch 0, SingleCalls + 1' {
+        $before = Get-StubStatistics -Stub $stub
+        $r = Add-VmOp Mmap 0x10000000 0x1000 r-- 0 -Stub $stub | Invoke-VmFlush
+        $after = Get-StubStatistics -Stub $stub
+        $r.Path | Should -Be 'Single'
+        $r.Batch | Should -Be 0
+        $r.Result | Should -Be 0x10000000
+        $after.SingleCalls | Should -Be ($before.SingleCalls + 1)
+        $after.Batches | Should -Be $before.Batches
+        $after.RoundTrips | Should -Be ($before.RoundTrips + 1)
+        (Get-MapAt $stub.ProcessId 0x10000000).Perms | Should -BeExactly 'r--s'
+    }
+
+    It 'runs several ops through batch_syscall_stub in one round trip' {
+        $before = Get-StubStatistics -Stub $stub
+        $r = @(New-SeparateMmap 10 | Add-VmOp -Stub $stub | Invoke-VmFlush)
+        $after = Get-StubStatistics -Stub $stub
+        $r | Should -HaveCount 10
+        @($r.Path | Select-Object -Unique) | Should -Be @('Batch')
+        @($r.Batch | Select-Object -Unique) | Should -Be @($after.Batches)
+        $after.Batches | Should -Be ($before.Batches + 1)
+        $after.BatchedOperations | Should -Be ($before.BatchedOperations + 10)
+        $after.RoundTrips | Should -Be ($before.RoundTrips + 1)
+        $after.SingleCalls | Should -Be $before.SingleCalls
+        @(Get-UserMaps $stub) | Should -HaveCount 10
+    }
+
+    It 'flushes only the stub it is given' {
+        $other = Start-StubProcess -Name 'flush-other'
+        $script:Started.Add($other)
+        try {
+            Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $other | Out-Null
+            Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $stub | Out-Null
+            $r = Invoke-VmFlush -Stub $other
+            $r.Stub.Id | Should -Be $other.Id
+            Get-MapAt $other.ProcessId 0x10000000 | Should -Not -BeNullOrEmpty
+            Get-MapAt $stub.ProcessId 0x10000000 | Should -BeNullOrEmpty
+            $stub.PendingOperations | Should -Be 1
+        }
+        finally {
+            Stop-StubProcess $other
+        }
+    }
+
+    It 'writes VmOpNotQueued for a VmOp that never went through Add-VmOp' {
+        $op = [UmlTlb.VmOp]@{ Operation = 'Mmap'; Address = 0x10000000; Length = 0x1000; Protection = 'Read' }
+        $r = $op | Invoke-VmFlush -ErrorVariable err -ErrorAction SilentlyContinue
+        $r | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeExactly 'VmOpNotQueued,UmlTlb.Commands.InvokeVmFlushCommand'
+        Get-MapAt $stub.ProcessId 0x10000000 | Should -BeNullOrEmpty
+    }
+
+    It 'writes VmOpNotPending for a VmOp that was flushed already' {
+        $op = Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $stub
+        $op | Invoke-VmFlush | Out-Null
+        $r = $op | Invoke-VmFlush -ErrorVariable err -ErrorAction SilentlyContinue
+        $r | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeExactly 'VmOpNotPending,UmlTlb.Commands.InvokeVmFlushCommand'
+    }
+
+    Context 'streaming' {
+        It 'runs 1000 piped ops in ceil(1000 / BatchCapacity) batches, never queueing more than BatchCapacity + 1' {
+            $capacity = $stub.BatchCapacity
+            $script:maxPending = 0
+            $before = Get-StubStatistics -Stub $stub
+            $r = @(New-SeparateMmap 1000 |
+                    Add-VmOp -Stub $stub |
+                    ForEach-Object { $p = $stub.PendingOperations; if ($p -gt $script:maxPending) { $script:maxPending = $p }; $_ } |
+                    Invoke-VmFlush)
+            $after = Get-StubStatistics -Stub $stub
+            $expected = [math]::Ceiling(1000 / $capacity)
+            $r | Should -HaveCount 1000
+            @($r | Where-Object Status -NE 'Succeeded') | Should -BeNullOrEmpty
+            @($r.Batch | Select-Object -Unique) | Should -HaveCount $expected
+            ($after.Batches - $before.Batches) | Should -Be $expected
+            $script:maxPending | Should -BeLessOrEqual ($capacity + 1)
+            $script:maxPending | Should -BeGreaterThan 1
+            @(Get-VmOp -Stub $stub) | Should -HaveCount 0
+            @(Get-UserMaps $stub) | Should -HaveCount 1000
+        }
+
+        It 'streams results: the first batch is written before the last op is queued' {
+            $capacity = $stub.BatchCapacity
+            $script:firstResultAt = $null
+            $script:queuedSoFar = 0
+            New-SeparateMmap ($capacity * 3) |
+                Add-VmOp -Stub $stub |
+                ForEach-Object { $script:queuedSoFar++; $_ } |
+                Invoke-VmFlush |
+                ForEach-Object { if ($null -eq $script:firstResultAt) { $script:firstResultAt = $script:queuedSoFar } } 
+            $script:firstResultAt | Should -Not -BeNullOrEmpty
+            $script:firstResultAt | Should -BeLessThan ($capacity * 3)
+        }
+    }
+
+    Context 'a failing op' {
+        BeforeAll {
+            # mprotect of a range with nothing mapped fails with ENOMEM.
+            $script:FailingRows = @(
+                [pscustomobject]@{ Operation = 'Mmap'; Address = '0x10000000'; Length = '0x1000'; Protection = 'rw-'; Offset = '0' }
+                [pscustomobject]@{ Operation = 'Mmap'; Address = '0x10010000'; Length = '0x1000'; Protection = 'rw-'; Offset = '0' }
+                [pscustomobject]@{ Operation = 'Mprotect'; Address = '0x30000000'; Length = '0x1000'; Protection = 'r--'; Offset = '' }
+                [pscustomobject]@{ Operation = 'Mmap'; Address = '0x10020000'; Length = '0x1000'; Protection = 'rw-'; Offset = '0' }
+                [pscustomobject]@{ Operation = 'Mmap'; Address = '0x10030000'; Length = '0x1000'; Protection = 'rw-'; Offset = '0' }
+            )
+        }
+
+        It 'stops the flush there: ENOMEM, -12, the later ops Skipped and not run' {
+            $r = @($FailingRows | Add-VmOp -Stub $stub | Invoke-VmFlush -ErrorVariable err -ErrorAction SilentlyContinue)
+            $r | Should -HaveCount 5
+            $r.Status | Should -Be @('Succeeded', 'Succeeded', 'Failed', 'Skipped', 'Skipped')
+            $r[2].Result | Should -Be -12
+            $r[2].Errno | Should -BeExactly 'ENOMEM'
+            $r[2].Operation | Should -Be 'Mprotect'
+            $r[3].Result | Should -Be 0
+            Get-MapAt $stub.ProcessId 0x10000000 | Should -Not -BeNullOrEmpty
+            Get-MapAt $stub.ProcessId 0x10010000 | Should -Not -BeNullOrEmpty
+            Get-MapAt $stub.ProcessId 0x10020000 | Should -BeNullOrEmpty
+            Get-MapAt $stub.ProcessId 0x10030000 | Should -BeNullOrEmpty
+            $stub.PendingOperations | Should -Be 0
+        }
+
+        It 'writes one non-terminating StubSyscallFailed error naming the errno and the op' {
+            $r = @($FailingRows | Add-VmOp -Stub $stub | Invoke-VmFlush -ErrorVariable err -ErrorAction SilentlyContinue)
+            $r | Should -HaveCount 5
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly 'StubSyscallFailed,UmlTlb.Commands.InvokeVmFlushCommand'
+            $err[0].Exception.Message | Should -Match 'ENOMEM'
+            $err[0].Exception.Message | Should -Match '0x30000000'
+            $err[0].TargetObject.Status | Should -Be 'Failed'
+            $err[0].TargetObject.Address | Should -Be 0x30000000
+        }
+
+        It 'runs every op with -ContinueOnError' {
+            $r = @($FailingRows | Add-VmOp -Stub $stub | Invoke-VmFlush -ContinueOnError -ErrorVariable err -ErrorAction SilentlyContinue)
+            $r.Status | Should -Be @('Succeeded', 'Succeeded', 'Failed', 'Succeeded', 'Succeeded')
+            $r[2].Errno | Should -BeExactly 'ENOMEM'
+            $err | Should -HaveCount 1
+            Get-MapAt $stub.ProcessId 0x10020000 | Should -Not -BeNullOrEmpty
+            Get-MapAt $stub.ProcessId 0x10030000 | Should -Not -BeNullOrEmpty
+        }
+
+        It 'skips what follows in later data areas too' {
+            $capacity = $stub.BatchCapacity
+            $rows = @([pscustomobject]@{ Operation = 'Mprotect'; Address = '0x30000000'; Length = '0x1000'; Protection = 'r--' }) +
+                @(New-SeparateMmap ($capacity * 2))
+            $r = @($rows | Add-VmOp -Stub $stub | Invoke-VmFlush -ErrorAction SilentlyContinue)
+            $r | Should -HaveCount ($capacity * 2 + 1)
+            $r[0].Status | Should -Be 'Failed'
+            @($r | Select-Object -Skip 1 | Where-Object Status -NE 'Skipped') | Should -BeNullOrEmpty
+            @(Get-UserMaps $stub) | Should -BeNullOrEmpty
+        }
+
+        It 'fails a single op on the single path with the same errno' {
+            $r = Add-VmOp Munmap 0x10000001000 0x1000 -Stub $stub | Invoke-VmFlush
+            $r.Status | Should -Be 'Succeeded'
+            $r = Add-VmOp Mprotect 0x30000000 0x1000 r-- -Stub $stub | Invoke-VmFlush -ErrorVariable err -ErrorAction SilentlyContinue
+            $r.Path | Should -Be 'Single'
+            $r.Status | Should -Be 'Failed'
+            $r.Result | Should -Be -12
+            $r.Errno | Should -BeExactly 'ENOMEM'
+            $err[0].FullyQualifiedErrorId | Should -BeExactly 'StubSyscallFailed,UmlTlb.Commands.InvokeVmFlushCommand'
+        }
+    }
+
+    Context '-Summary' {
+        It 'writes one VmFlushSummary with the totals instead of results' {
+            Add-VmOp Mmap 0x10000000 0x1000 rw- 0x0000 -Stub $stub | Out-Null
+            Add-VmOp Mmap 0x10001000 0x1000 rw- 0x1000 -Stub $stub | Out-Null
+            Add-VmOp Mmap 0x10008000 0x1000 rw- 0x0000 -Stub $stub | Out-Null
+            Add-VmOp Mprotect 0x10008000 0x1000 r-- -Stub $stub | Out-Null
+            Add-VmOp Munmap 0x10000000 0x1000 -Stub $stub | Out-Null
+            $s = @(Invoke-VmFlush -Stub $stub -Summary)
+            $s | Should -HaveCount 1
+            $s[0] | Should -BeOfType ([UmlTlb.VmFlushSummary])
+            $s[0].Stub.Id | Should -Be $stub.Id
+            $s[0].Operations | Should -Be 5
+            $s[0].HostOperations | Should -Be 4
+            $s[0].Batches | Should -Be 1
+            $s[0].SingleCalls | Should -Be 0
+            $s[0].RoundTrips | Should -Be 1
+            $s[0].Failed | Should -Be 0
+            $s[0].Skipped | Should -Be 0
+            $s[0].Elapsed | Should -BeGreaterThan ([timespan]::Zero)
+            $s[0].OperationsPerSecond | Should -BeGreaterThan 0
+            (Get-MapAt $stub.ProcessId 0x10001000).Perms | Should -BeExactly 'rw-s'
+            (Get-MapAt $stub.ProcessId 0x10008000).Perms | Should -BeExactly 'r--s'
+        }
+
+        It 'counts a streamed flush, failures and skipped ops' {
+            $capacity = $stub.BatchCapacity
+            $rows = @(New-SeparateMmap ($capacity + 10)) +
+                @([pscustomobject]@{ Operation = 'Mprotect'; Address = '0x70000000'; Length = '0x1000'; Protection = 'r--' }) +
+                @(New-SeparateMmap 4 -Base 0x60000000)
+            $s = @($rows | Add-VmOp -Stub $stub | Invoke-VmFlush -Summary -ErrorVariable err -ErrorAction SilentlyContinue)
+            $s | Should -HaveCount 1
+            $s[0].Operations | Should -Be ($capacity + 15)
+            $s[0].HostOperations | Should -Be ($capacity + 15)
+            $s[0].Batches | Should -Be 2
+            $s[0].RoundTrips | Should -Be 2
+            $s[0].SingleCalls | Should -Be 0
+            $s[0].Failed | Should -Be 1
+            $s[0].Skipped | Should -Be 4
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly 'StubSyscallFailed,UmlTlb.Commands.InvokeVmFlushCommand'
+        }
+
+        It 'counts a single-op flush as one SingleCall' {
+            $s = Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $stub | Invoke-VmFlush -Summary
+            $s.Operations | Should -Be 1
+            $s.SingleCalls | Should -Be 1
+            $s.Batches | Should -Be 0
+            $s.RoundTrips | Should -Be 1
+        }
+    }
+
+    Context 'batching seen from outside' {
+        It 'costs the stub at most 3 voluntary context switches for 64 ops in one flush, and at least 60 for 64 single flushes' {
+            function Get-VoluntarySwitches {
+                $line = Get-Content "/proc/$($stub.ProcessId)/status" | Where-Object { $_ -like 'voluntary_ctxt_switches:*' }
+                [long]($line -split ':\s*')[1]
+            }
+            $ops = @(New-SeparateMmap 64)
+            $a = Get-VoluntarySwitches
+            $ops | Add-VmOp -Stub $stub | Out-Null
+            Invoke-VmFlush -Stub $stub | Out-Null
+            $b = Get-VoluntarySwitches
+            Reset-Stub $stub
+            $c = Get-VoluntarySwitches
+            foreach ($op in $ops) { $op | Add-VmOp -Stub $stub | Invoke-VmFlush | Out-Null }
+            $d = Get-VoluntarySwitches
+            @(Get-UserMaps $stub) | Should -HaveCount 64
+            ($b - $a) | Should -BeLessOrEqual 3
+            ($d - $c) | Should -BeGreaterOrEqual 60
+        }
+    }
+}
