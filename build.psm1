@@ -304,13 +304,31 @@ function Invoke-UmlTlbBench {
     if (-not (Test-Path $script:BenchProject)) {
         throw "There is no benchmark in this checkout: $script:BenchProject does not exist."
     }
-    $arguments = @('run', '-c', 'Release', '--project', $script:BenchProject, '--')
+    # The engine rows and the cmdlet rows land in one CSV under one RunId: ratios come from one run.
+    Invoke-UmlTlbBuild
+    $resultDir = Join-Path $script:Root 'out/bench'
+    New-Item -ItemType Directory -Force -Path $resultDir | Out-Null
+    $runId = (Get-Date).ToUniversalTime().ToString('yyyyMMddTHHmmssZ')
+    $csv = Join-Path $resultDir "bench-$runId.csv"
+    $arguments = @('run', '-c', 'Release', '--project', $script:BenchProject, '--', '--csv', $csv, '--run-id', $runId)
     if ($Quick) {
         $arguments += '--quick'
     }
     $arguments += $BenchArgs
     Write-Step "dotnet $($arguments -join ' ')"
     Invoke-Native dotnet $arguments
+
+    $pages = if ($Quick) { 256 } else { 4096 }
+    $repetitions = if ($Quick) { 2 } else { 5 }
+    $script = Join-Path $PSScriptRoot 'Bench/cmdlet-bench.ps1'
+    Write-Step "cmdlet pipeline ($pages pages)"
+    $exitCode = Invoke-ChildPwsh -File $script -ArgumentList @('-Csv', $csv, '-RunId', $runId, '-ModulePath', $script:ModuleDir, '-N', $pages, '-Repetitions', $repetitions) `
+        -Timeout ([TimeSpan]::FromMinutes(2))
+    if ($exitCode -ne 0) {
+        throw "Bench/cmdlet-bench.ps1 failed (exit code $exitCode)."
+    }
+    Import-Csv $csv | Where-Object Way -eq 'cmdlet' | Format-Table Way, NsPerOp, RatioToNative, Note -AutoSize | Out-String -Width 200 | Write-Host
+    Write-Host "Results: $csv"
 }
 
 #endregion

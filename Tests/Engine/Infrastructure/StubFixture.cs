@@ -1,0 +1,102 @@
+namespace UmlTlb.Tests.Infrastructure;
+
+/// <summary>
+/// Shared by every test class: the repository root (for the ABI test) and a
+/// last-resort cleanup that stops any stub a failed test left running.
+/// </summary>
+public sealed class StubFixture : IDisposable
+{
+    public StubFixture()
+    {
+        RepoRoot = FindRepoRoot();
+    }
+
+    /// <summary>The directory that holds Stubs/layout.h, found by walking up from the test assembly.</summary>
+    public string RepoRoot { get; }
+
+    public static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Stubs", "layout.h")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new DirectoryNotFoundException($"No Stubs/layout.h above {AppContext.BaseDirectory}.");
+    }
+
+    public void Dispose()
+    {
+        foreach (var stub in StubRegistry.All)
+        {
+            stub.Stop();
+        }
+    }
+}
+
+/// <summary>
+/// Base of every area's tests: the architecture under test (set by the X64 and I386
+/// subclasses), the ops window, and stubs that are stopped when the test ends.
+/// </summary>
+public abstract class StubTestBase : IClassFixture<StubFixture>, IDisposable
+{
+    public const ulong Page = AddressSpaceModel.PageSize;
+
+    private readonly List<StubProcess> _stubs = new();
+
+    protected StubTestBase(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
+    {
+        Fixture = fixture;
+        Output = output;
+        Architecture = architecture;
+    }
+
+    protected StubFixture Fixture { get; }
+
+    protected ITestOutputHelper Output { get; }
+
+    protected StubArchitecture Architecture { get; }
+
+    /// <summary>
+    /// Where tests put their ops: high in the 64-bit space (addresses that do not fit
+    /// 32 bits must survive the trip), above 2 GiB in the 32-bit one (results must stay unsigned).
+    /// </summary>
+    protected ulong WindowBase => Architecture == StubArchitecture.x86_64 ? 0x7f0000000000UL : 0xc0000000UL;
+
+    protected ulong At(int page) => WindowBase + (ulong)page * Page;
+
+    protected static ulong Pages(int n) => (ulong)n * Page;
+
+    protected long GetpidNr => Architecture == StubArchitecture.x86_64 ? 39 : 20;
+
+    protected StubProcess Start(int batchPages = 1, ulong physicalPages = 128, StubAffinity affinity = StubAffinity.Colocated)
+    {
+        var stub = StubProcess.Start(new StubStartOptions
+        {
+            Architecture = Architecture,
+            BatchPages = batchPages,
+            PhysicalMemorySize = physicalPages * Page,
+            Affinity = affinity,
+        });
+        _stubs.Add(stub);
+        return stub;
+    }
+
+    /// <summary>Enqueues, flushes in one go, and returns every host op's result.</summary>
+    protected static (List<VmOpResult> Results, VmFlushSummary Summary) Flush(StubProcess stub, bool continueOnError = false)
+    {
+        var results = new List<VmOpResult>();
+        var summary = stub.BeginFlush(continueOnError).Complete(results.Add);
+        return (results, summary);
+    }
+
+    public void Dispose()
+    {
+        foreach (var stub in _stubs)
+        {
+            stub.Stop();
+        }
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,360 @@
+using System.Diagnostics;
+
+namespace UmlTlb.Tests;
+
+/// <summary>Starting, stopping and losing stubs, checked in /proc.</summary>
+public abstract class LifecycleTests : StubTestBase
+{
+    private static readonly TimeSpan NoticeDeadline = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ThreadExitDeadline = TimeSpan.FromSeconds(5);
+
+    protected LifecycleTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
+        : base(fixture, output, architecture)
+    {
+    }
+
+    public sealed class X64(StubFixture fixture, ITestOutputHelper output) : LifecycleTests(fixture, output, StubArchitecture.x86_64);
+
+    public sealed class I386(StubFixture fixture, ITestOutputHelper output) : LifecycleTests(fixture, output, StubArchitecture.i386);
+
+    [Fact]
+    public void StartedStubRunsTracedByItsTracerThread()
+    {
+        var stub = Start();
+
+        Assert.Equal(StubState.Running, stub.State);
+        Assert.Equal(Architecture, stub.Architecture);
+        var status = ProcView.Status(stub.ProcessId)!;
+        Assert.Equal(stub.TracerThreadId.ToString(), status["TracerPid"]);
+        Assert.NotEqual(Environment.ProcessId, stub.TracerThreadId);
+        Assert.True(ProcView.ThreadOfThisProcess(stub.TracerThreadId), $"tracer tid {stub.TracerThreadId} is not in /proc/self/task");
+        Assert.Contains(stub.ProcessId, ProcView.Children());
+        // Stopped at its trap, not running or sleeping.
+        Assert.StartsWith("t", status["State"]);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void StartedStubHoldsOnlyItsCodeAndDataPages(int batchPages)
+    {
+        var stub = Start(batchPages);
+        var maps = ProcView.Maps(stub.ProcessId);
+        string all = string.Join("\n", maps);
+
+        Assert.True(maps.All(m => m.Start >= stub.UserAddressLimit), $"mappings below UserAddressLimit 0x{stub.UserAddressLimit:x}:\n{all}");
+        Assert.Empty(stub.GetMappings());
+        Assert.Equal(stub.StubCodeAddress, stub.UserAddressLimit);
+        Assert.Equal(stub.StubCodeAddress + Page, stub.StubDataAddress);
+
+        var code = Assert.Single(maps, m => m.Start == stub.StubCodeAddress);
+        Assert.Equal(stub.StubCodeAddress + Page, code.End);
+        Assert.Equal("r-xp", code.Perms);
+        Assert.EndsWith("umltlb-stub-" + Architecture, code.Path);
+
+        var data = Assert.Single(maps, m => m.Start == stub.StubDataAddress);
+        Assert.Equal(stub.StubDataAddress + Pages(batchPages), data.End);
+        Assert.Equal("rw-s", data.Perms);
+        Assert.Equal($"/memfd:umltlb-data-{stub.Id} (deleted)", data.Path);
+
+        var others = maps.Where(m => m != code && m != data).ToList();
+        Assert.True(others.All(m => m.Path == "[vsyscall]"), $"unexpected mappings:\n{all}");
+        Assert.True(others.Count <= 1, all);
+    }
+
+    [Fact]
+    public void StubHoldsExactlyTheDataAndPhysicalMemoryFiles()
+    {
+        var stub = Start();
+        var fds = ProcView.Fds(stub.ProcessId);
+
+        Assert.Equal(new[] { 3, 4 }, fds.Keys);
+        Assert.Equal($"/memfd:umltlb-data-{stub.Id} (deleted)", fds[3]);
+        Assert.Equal($"/memfd:umltlb-physmem-{stub.Id} (deleted)", fds[4]);
+    }
+
+    [Fact]
+    public void GetpidRunsOnBothPaths()
+    {
+        var stub = Start();
+
+        Assert.Equal(stub.ProcessId, stub.RunSingleSyscall(GetpidNr));
+        var (results, executed) = stub.RunBatchSyscalls(false, (GetpidNr, []), (GetpidNr, []), (GetpidNr, []));
+        Assert.Equal(3, executed);
+        Assert.All(results, r => Assert.Equal(stub.ProcessId, r));
+    }
+
+    [Fact]
+    public void BatchStopsAtTheFirstFailingRawSyscallUnlessToldToContinue()
+    {
+        var stub = Start();
+        // munmap(addr, 0) is EINVAL: a raw failure the validator cannot block.
+        long munmapNr = Architecture == StubArchitecture.x86_64 ? 11 : 91;
+        var tuples = new (long, ulong[])[] { (GetpidNr, []), (munmapNr, [At(0), 0]), (GetpidNr, []) };
+
+        var (stopped, stoppedCount) = stub.RunBatchSyscalls(false, tuples);
+        Assert.Equal(2, stoppedCount);
+        Assert.Equal(new long[] { stub.ProcessId, -22, 0 }, stopped);
+
+        var (all, allCount) = stub.RunBatchSyscalls(true, tuples);
+        Assert.Equal(3, allCount);
+        Assert.Equal(new long[] { stub.ProcessId, -22, stub.ProcessId }, all);
+    }
+
+    [Fact]
+    public void StopKillsReapsAndEndsTheTracerThread()
+    {
+        var stub = Start();
+        int pid = stub.ProcessId, tid = stub.TracerThreadId;
+
+        var termination = stub.Stop();
+
+        Assert.Equal(StubState.Exited, stub.State);
+        Assert.True(termination.Requested);
+        Assert.Same(termination, stub.Termination);
+        // A zombie keeps its /proc entry: gone means reaped.
+        Assert.False(ProcView.ProcessExists(pid), $"/proc/{pid} still exists after Stop");
+        Assert.DoesNotContain(pid, ProcView.Children());
+        Assert.True(ProcView.WaitUntil(() => !ProcView.ThreadOfThisProcess(tid), ThreadExitDeadline), $"tracer thread {tid} still runs");
+        Assert.Null(StubRegistry.Get(stub.Id));
+        Assert.Equal(-1, stub.GetStatistics().VoluntaryContextSwitches);
+        var ours = ProcView.Fds(Environment.ProcessId).Values;
+        Assert.DoesNotContain($"/memfd:umltlb-data-{stub.Id} (deleted)", ours);
+        Assert.DoesNotContain($"/memfd:umltlb-physmem-{stub.Id} (deleted)", ours);
+        // Stopping again changes nothing.
+        Assert.Same(termination, stub.Stop());
+        Assert.Throws<StubExitedException>(() => stub.RunSingleSyscall(GetpidNr));
+    }
+
+    [Fact]
+    public void StubKilledFromOutsideIsNoticedReapedAndReported()
+    {
+        var stub = Start();
+        int pid = stub.ProcessId, tid = stub.TracerThreadId;
+
+        ProcView.Kill(pid, 9);
+
+        Assert.True(ProcView.WaitUntil(() => stub.State == StubState.Faulted, NoticeDeadline), $"state is {stub.State} after SIGKILL");
+        Assert.False(ProcView.ProcessExists(pid), $"/proc/{pid} still exists: not reaped");
+        Assert.Equal(9, stub.Termination!.Signal);
+        Assert.Equal("SIGKILL", stub.Termination.SignalName);
+        Assert.False(stub.Termination.Requested);
+        Assert.True(ProcView.WaitUntil(() => !ProcView.ThreadOfThisProcess(tid), ThreadExitDeadline), $"tracer thread {tid} still runs");
+
+        stub.Enqueue(VmOpKind.Mmap, At(0), Page, VmProtection.Read, 0);
+        var flushError = Assert.Throws<StubExitedException>(() => stub.BeginFlush().Complete(null));
+        Assert.Contains("SIGKILL", flushError.Message);
+        var singleError = Assert.Throws<StubExitedException>(() => stub.RunSingleSyscall(GetpidNr));
+        Assert.Contains("SIGKILL", singleError.Message);
+        Assert.Throws<StubExitedException>(() => stub.RunBatchSyscalls(false, (GetpidNr, [])));
+        Assert.Throws<StubExitedException>(() => stub.GetMappings());
+        Assert.Throws<StubExitedException>(() => stub.ReadMemory(At(0), 8));
+
+        stub.Stop();
+        Assert.Equal(StubState.Faulted, stub.State);
+    }
+
+    [Fact]
+    public void StubThatFaultsInARoundTripIsReapedAndReported()
+    {
+        var stub = Start();
+        int pid = stub.ProcessId;
+        long munmapNr = Architecture == StubArchitecture.x86_64 ? 11 : 91;
+
+        // Unmapping its own code page makes the stub fault on its way back to int3.
+        var e = Assert.Throws<StubExitedException>(() => stub.RunBatchSyscalls(false, (munmapNr, [stub.StubCodeAddress, Page])));
+
+        Assert.Contains("SIGSEGV", e.Message);
+        Assert.Equal(StubState.Faulted, stub.State);
+        Assert.Equal("SIGSEGV", stub.Termination!.SignalName);
+        Assert.False(ProcView.ProcessExists(pid), $"/proc/{pid} still exists: not reaped");
+        Assert.Throws<StubExitedException>(() => stub.RunSingleSyscall(GetpidNr));
+    }
+
+    [Fact]
+    public void JobControlStopFromOutsideIsSwallowed()
+    {
+        var stub = Start();
+
+        ProcView.Kill(stub.ProcessId, 19); // SIGSTOP
+        stub.Enqueue(VmOpKind.Mmap, At(0), Page, VmProtection.Read, 0);
+        var (results, _) = Flush(stub);
+
+        Assert.Equal(VmOpStatus.Succeeded, Assert.Single(results).Status);
+        Assert.Equal(StubState.Running, stub.State);
+        Assert.Equal(stub.ProcessId, stub.RunSingleSyscall(GetpidNr));
+        Assert.Contains(ProcView.Maps(stub.ProcessId), m => m.Start == At(0));
+    }
+
+    [Fact]
+    public void FatalSignalFromOutsideEndsTheStubAtItsNextRoundTrip()
+    {
+        var stub = Start();
+        int pid = stub.ProcessId;
+
+        ProcView.Kill(pid, 15); // SIGTERM: pending while the stub sits in its ptrace stop
+        stub.Enqueue(VmOpKind.Mmap, At(0), Page, VmProtection.Read, 0);
+        stub.Enqueue(VmOpKind.Mmap, At(2), Page, VmProtection.Read, 0);
+        var e = Assert.Throws<StubExitedException>(() => Flush(stub));
+
+        Assert.Contains("SIGTERM", e.Message);
+        Assert.Equal(StubState.Faulted, stub.State);
+        Assert.False(ProcView.ProcessExists(pid), $"/proc/{pid} still exists: not reaped");
+    }
+
+    [Theory]
+    [InlineData(StubAffinity.Colocated)]
+    [InlineData(StubAffinity.Any)]
+    public void AffinityDecidesWhereStubAndTracerMayRun(StubAffinity affinity)
+    {
+        var stub = Start(affinity: affinity);
+        string stubCpus = ProcView.Status(stub.ProcessId)!["Cpus_allowed_list"];
+        string tracerCpus = File.ReadAllLines($"/proc/self/task/{stub.TracerThreadId}/status")
+            .Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)).Split(':')[1].Trim();
+
+        if (affinity == StubAffinity.Colocated)
+        {
+            Assert.NotNull(stub.Cpu);
+            Assert.Equal(stub.Cpu.ToString(), stubCpus);
+            Assert.Equal(stubCpus, tracerCpus);
+        }
+        else
+        {
+            Assert.Null(stub.Cpu);
+            Assert.Equal(ProcView.Status(Environment.ProcessId)!["Cpus_allowed_list"], stubCpus);
+        }
+    }
+
+    [Fact]
+    public void InvalidStartOptionsAreRefused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, BatchPages = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, BatchPages = 257 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, PhysicalMemorySize = Page + 1 }));
+        Assert.Throws<FileNotFoundException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, StubDirectory = "/nonexistent-umltlb" }));
+    }
+
+    [Fact]
+    public void StubProgramThatExitsAtOnceFailsStartAndLeavesNothing()
+    {
+        string dir = Directory.CreateTempSubdirectory("umltlb-tests-").FullName;
+        try
+        {
+            string fake = Path.Combine(dir, "umltlb-stub-" + Architecture);
+            File.WriteAllText(fake, "#!/bin/sh\nexit 13\n");
+            File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            var childrenBefore = ProcView.Children();
+            int memfdsBefore = ProcView.Fds(Environment.ProcessId).Values.Count(t => t.StartsWith("/memfd:umltlb-", StringComparison.Ordinal));
+
+            var e = Assert.Throws<StubExitedException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, StubDirectory = dir }));
+
+            Assert.Contains("13", e.Message);
+            Assert.Contains("parent was gone", e.Message);
+            Assert.True(ProcView.Children().IsSubsetOf(childrenBefore));
+            Assert.Equal(memfdsBefore, ProcView.Fds(Environment.ProcessId).Values.Count(t => t.StartsWith("/memfd:umltlb-", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void FiftyStubsLeaveNoChildProcessOrThread()
+    {
+        var childrenBefore = ProcView.Children();
+        var stubs = new List<StubProcess>();
+        try
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                stubs.Add(StubProcess.Start(new StubStartOptions { Architecture = Architecture, PhysicalMemorySize = 16 * Page }));
+            }
+            Assert.Equal(50, stubs.Select(s => s.ProcessId).Distinct().Count());
+            Assert.Subset(ProcView.Children(), stubs.Select(s => s.ProcessId).ToHashSet());
+            Assert.All(stubs, s => Assert.Equal(s.ProcessId, s.RunSingleSyscall(GetpidNr)));
+        }
+        finally
+        {
+            foreach (var s in stubs)
+            {
+                s.Stop();
+            }
+        }
+
+        Assert.All(stubs, s => Assert.Equal(StubState.Exited, s.State));
+        var childrenAfter = ProcView.Children();
+        Assert.True(childrenAfter.IsSubsetOf(childrenBefore), $"new children: {string.Join(",", childrenAfter.Except(childrenBefore))}");
+        Assert.All(stubs, s => Assert.False(ProcView.ProcessExists(s.ProcessId), $"/proc/{s.ProcessId} remains"));
+        var tids = stubs.Select(s => s.TracerThreadId).ToHashSet();
+        Assert.True(ProcView.WaitUntil(() => !ProcView.Tasks().Overlaps(tids), ThreadExitDeadline),
+            $"tracer threads remain: {string.Join(",", ProcView.Tasks().Intersect(tids))}");
+    }
+
+    [Fact]
+    public void FlushesStayCorrectWhileThisProcessStartsAndReapsOtherChildren()
+    {
+        var stub = Start();
+        Exception? spawnerError = null;
+        int spawned = 0;
+        var spawner = new Thread(() =>
+        {
+            try
+            {
+                for (int i = 0; i < 200; i++)
+                {
+                    using var p = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!;
+                    p.WaitForExit();
+                    Assert.Equal(0, p.ExitCode);
+                    spawned++;
+                }
+            }
+            catch (Exception e)
+            {
+                spawnerError = e;
+            }
+        });
+        spawner.Start();
+
+        var model = new AddressSpaceModel();
+        int flushes = 0;
+        while (spawner.IsAlive || flushes < 100)
+        {
+            // A batch of non-contiguous ops, then a single-path op, each checked against /proc.
+            int page = flushes % 16 * 2;
+            var ops = new (VmOpKind Kind, ulong Address, ulong Length, VmProtection Prot, ulong Offset)[]
+            {
+                (VmOpKind.Mmap, At(page), Page, VmProtection.Read, Pages(page)),
+                (VmOpKind.Mmap, At(page + 40), Page, VmProtection.Read | VmProtection.Write, Pages(page + 1)),
+                (VmOpKind.Mprotect, At(page), Page, VmProtection.None, 0),
+                (VmOpKind.Munmap, At(page + 40), Page, VmProtection.None, 0),
+                (VmOpKind.Mmap, At(page + 41), Page, VmProtection.Read, Pages(3)),
+            };
+            foreach (var op in ops)
+            {
+                stub.Enqueue(op.Kind, op.Address, op.Length, op.Prot, op.Offset);
+                model.Apply(op.Kind, op.Address, op.Length, op.Prot, op.Offset);
+            }
+            var (results, summary) = Flush(stub);
+            Assert.Equal(5, results.Count);
+            Assert.All(results, r => Assert.Equal(VmOpStatus.Succeeded, r.Status));
+            Assert.Equal(1, summary.Batches);
+
+            stub.Enqueue(VmOpKind.Munmap, At(page), Page, VmProtection.None, 0);
+            model.Apply(VmOpKind.Munmap, At(page), Page, VmProtection.None, 0);
+            var (single, _) = Flush(stub);
+            Assert.Equal(VmOpStatus.Succeeded, Assert.Single(single).Status);
+            Assert.Equal(VmFlushPath.Single, single[0].Path);
+
+            model.AssertMapsMatch(stub, $"flush {flushes}");
+            flushes++;
+        }
+        spawner.Join();
+
+        Assert.Null(spawnerError);
+        Assert.Equal(200, spawned);
+        Assert.Equal(StubState.Running, stub.State);
+        Assert.Equal(stub.ProcessId, stub.RunSingleSyscall(GetpidNr));
+        Output.WriteLine($"{flushes} flush pairs while 200 children came and went");
+    }
+}
