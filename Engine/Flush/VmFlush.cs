@@ -92,6 +92,7 @@ public sealed class VmFlush
 
     private void RunSingle(Action<VmOpResult>? sink)
     {
+        _stub.ThrowIfNotRunning();
         var op = _stub.Queue.Pending[0];
         Span<ulong> args = stackalloc ulong[6];
         long nr = Encode(op, args);
@@ -108,6 +109,7 @@ public sealed class VmFlush
 
     private void RunBatch(int count, Action<VmOpResult>? sink)
     {
+        _stub.ThrowIfNotRunning();
         var data = _stub.Data;
         var pending = _stub.Queue.Pending;
         Span<ulong> args = stackalloc ulong[6];
@@ -232,6 +234,6 @@ public sealed class VmFlush
         {
             Skip(op, sink);
         }
-        queue.Clear();
+        queue.RemoveFirst(queue.Count);
     }
 }

@@ -14,6 +14,7 @@ internal sealed class VmOpQueue
     private int _head;
     private int _count;
     private long _nextSequence = 1;
+    private readonly List<(long From, long To)> _cleared = new();
 
     public int Count => _count;
 
@@ -63,7 +64,18 @@ internal sealed class VmOpQueue
         }
     }
 
-    public void Clear() => RemoveFirst(_count);
+    /// <summary>Drops every pending host op unrun, remembering which sequences were discarded.</summary>
+    public void Clear()
+    {
+        if (_count > 0)
+        {
+            _cleared.Add((_ops[_head].Sequence, _ops[_head + _count - 1].Sequence));
+        }
+        RemoveFirst(_count);
+    }
+
+    /// <summary>True when host op <paramref name="sequence"/> was discarded by <see cref="Clear"/> rather than run.</summary>
+    public bool WasCleared(long sequence) => _cleared.Any(r => sequence >= r.From && sequence <= r.To);
 
     private void MakeRoom()
     {

@@ -157,6 +157,11 @@ public sealed class StubProcess
     public StubTermination Stop()
     {
         var termination = _tracer.Stop();
+        lock (SyncRoot)
+        {
+            // Every use of the data area checks, under this lock, that the stub still runs.
+            Data.Dispose();
+        }
         StubRegistry.Remove(this);
         return termination;
     }
@@ -240,6 +245,15 @@ public sealed class StubProcess
         }
     }
 
+    /// <summary>True when host op <paramref name="sequence"/> was discarded unrun by <see cref="ClearPendingOperations"/>.</summary>
+    public bool WasCleared(long sequence)
+    {
+        lock (SyncRoot)
+        {
+            return Queue.WasCleared(sequence);
+        }
+    }
+
     public StubStatistics GetStatistics()
     {
         long switches = ProcStatus.TryRead(ProcessId)?.VoluntaryContextSwitches ?? -1;
@@ -294,6 +308,7 @@ public sealed class StubProcess
         args.CopyTo(all, 0);
         lock (SyncRoot)
         {
+            ThrowIfNotRunning();
             long result = RoundTrip.RunSingle(nr, all);
             Counters.RoundTrips++;
             return result;
@@ -305,6 +320,7 @@ public sealed class StubProcess
     {
         lock (SyncRoot)
         {
+            ThrowIfNotRunning();
             for (int i = 0; i < tuples.Length; i++)
             {
                 var a = new ulong[6];
@@ -350,7 +366,7 @@ public sealed class StubProcess
 
     private void ReleaseFiles()
     {
-        // The data area mapping stays: a flush may still read it while it learns the stub died.
+        // The data area's mapping stays until Stop: a flush may still read it while it learns the stub died.
         _dataFd.Dispose();
         _physicalMemoryFd.Dispose();
     }

@@ -29,7 +29,7 @@ internal static class Errors
         "VmOpNotQueued", ErrorCategory.InvalidOperation, op);
 
     public static ErrorRecord NotPending(VmOp op) => new(
-        new InvalidOperationException($"{op} (host op #{op.HostOp}) is no longer pending in stub '{op.Stub?.Name}': it was flushed or cleared already."),
+        new InvalidOperationException($"{op} (host op #{op.HostOp}) was discarded by Clear-VmOp in stub '{op.Stub?.Name}' and never ran."),
         "VmOpNotPending", ErrorCategory.InvalidOperation, op);
 
     public static ErrorRecord Unmapped(Views.UnmappedMemoryException e, StubProcess stub) =>

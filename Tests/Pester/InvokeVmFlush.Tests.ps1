@@ -152,12 +152,15 @@ Describe 'Invoke-VmFlush' -Tag 'CI' {
         Get-MapAt $stub.ProcessId 0x10000000 | Should -BeNullOrEmpty
     }
 
-    It 'writes VmOpNotPending for a VmOp that was flushed already' {
+    It 'runs a VmOp that was flushed already no second time, and says so in the verbose stream' {
         $op = Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $stub
         $op | Invoke-VmFlush | Out-Null
-        $r = $op | Invoke-VmFlush -ErrorVariable err -ErrorAction SilentlyContinue
-        $r | Should -BeNullOrEmpty
-        $err[0].FullyQualifiedErrorId | Should -BeExactly 'VmOpNotPending,UmlTlb.Commands.InvokeVmFlushCommand'
+        $before = (Get-StubStatistics -Stub $stub).RoundTrips
+        $r = $op | Invoke-VmFlush -ErrorVariable err -ErrorAction SilentlyContinue -Verbose 4>&1
+        @($r | Where-Object { $_ -is [UmlTlb.VmOpResult] }) | Should -HaveCount 0
+        $err | Should -HaveCount 0
+        ($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Match 'already ran'
+        (Get-StubStatistics -Stub $stub).RoundTrips | Should -Be $before
     }
 
     Context 'streaming' {
