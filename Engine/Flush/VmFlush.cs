@@ -179,42 +179,32 @@ public sealed class VmFlush
             _stub.Counters.Failed++;
             _stopped |= !_continueOnError;
         }
-        sink?.Invoke(new VmOpResult
-        {
-            Stub = _stub,
-            Sequence = op.Sequence,
-            Operation = op.Kind,
-            Address = op.Address,
-            Length = op.Length,
-            Protection = op.Protection,
-            Offset = op.Offset,
-            MergedCount = op.MergedCount,
-            Status = failed ? VmOpStatus.Failed : VmOpStatus.Succeeded,
-            Result = result,
-            Errno = failed ? Native.Errno.Name((int)-result) : string.Empty,
-            Batch = batch,
-            Path = path,
-        });
+        sink?.Invoke(NewResult(op, failed ? VmOpStatus.Failed : VmOpStatus.Succeeded, result, batch, path));
     }
 
     private void Skip(in HostOp op, Action<VmOpResult>? sink)
     {
         Count(op);
         _skipped++;
-        sink?.Invoke(new VmOpResult
-        {
-            Stub = _stub,
-            Sequence = op.Sequence,
-            Operation = op.Kind,
-            Address = op.Address,
-            Length = op.Length,
-            Protection = op.Protection,
-            Offset = op.Offset,
-            MergedCount = op.MergedCount,
-            Status = VmOpStatus.Skipped,
-            Path = VmFlushPath.None,
-        });
+        sink?.Invoke(NewResult(op, VmOpStatus.Skipped, 0, 0, VmFlushPath.None));
     }
+
+    private VmOpResult NewResult(in HostOp op, VmOpStatus status, long result, long batch, VmFlushPath path) => new()
+    {
+        Stub = _stub,
+        Sequence = op.Sequence,
+        Operation = op.Kind,
+        Address = op.Address,
+        Length = op.Length,
+        Protection = op.Protection,
+        Offset = op.Offset,
+        MergedCount = op.MergedCount,
+        Status = status,
+        Result = result,
+        Errno = status == VmOpStatus.Failed ? Native.Errno.Name((int)-result) : string.Empty,
+        Batch = batch,
+        Path = path,
+    };
 
     private void Count(in HostOp op)
     {

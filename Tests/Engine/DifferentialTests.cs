@@ -11,7 +11,7 @@ namespace UmlTlb.Tests;
 /// streamed through full data areas, and (b) one op per flush, each on a fresh stub, and
 /// applied to <see cref="AddressSpaceModel"/>. /proc/pid/maps, the memory read from outside
 /// and every op's result must agree with the model, after every flush.
-/// Reproducible: the seed is fixed (UMLTLB_PROPERTY_SEED overrides it, UMLTLB_PROPERTY_CASES the case count).
+/// Reproducible: the seed is fixed (UMLTLB_PROPERTY_SEED overrides it, UMLTLB_PROPERTY_CASES the case count, UMLTLB_SOAK=1 raises it).
 /// </summary>
 public abstract class DifferentialTests : StubTestBase
 {
@@ -113,7 +113,9 @@ public abstract class DifferentialTests : StubTestBase
     public void BatchedAndSingleFlushesMatchTheModelAndEachOther()
     {
         ulong seed = ulong.Parse(Environment.GetEnvironmentVariable("UMLTLB_PROPERTY_SEED") ?? (Architecture == StubArchitecture.x86_64 ? "20051107" : "20051108"), CultureInfo.InvariantCulture);
-        int cases = int.Parse(Environment.GetEnvironmentVariable("UMLTLB_PROPERTY_CASES") ?? "40", CultureInfo.InvariantCulture);
+        // build.ps1 Test -Soak (UMLTLB_SOAK=1) runs twenty-five times as many scenarios.
+        string defaultCases = Environment.GetEnvironmentVariable("UMLTLB_SOAK") == "1" ? "1000" : "40";
+        int cases = int.Parse(Environment.GetEnvironmentVariable("UMLTLB_PROPERTY_CASES") ?? defaultCases, CultureInfo.InvariantCulture);
         var replay = new Replay(new Rnd(seed, 0x9E3779B97F4A7C15UL), FSharpOption<int>.None);
         var config = Config.QuickThrowOnFailure.WithMaxTest(cases).WithReplay(FSharpOption<Replay>.Some(replay)).WithQuietOnSuccess(true);
 

@@ -2,38 +2,13 @@
 # coalescing rules, and every validation error. Outcomes checked in /proc/<pid>/maps.
 
 BeforeAll {
-    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:ModulePath = Get-UmlTlbModulePath
     Import-Module $script:ModulePath -ErrorAction Stop
-
-    function Get-ProcMaps([int] $ProcessId) {
-        foreach ($line in Get-Content "/proc/$ProcessId/maps") {
-            $f = $line -split '\s+', 6
-            $range = $f[0] -split '-'
-            [pscustomobject]@{
-                Start  = [Convert]::ToUInt64($range[0], 16)
-                End    = [Convert]::ToUInt64($range[1], 16)
-                Perms  = $f[1]
-                Offset = [Convert]::ToUInt64($f[2], 16)
-                Path   = if ($f.Count -gt 5) { $f[5].Trim() } else { '' }
-            }
-        }
-    }
-
-    # The maps line that covers the address, or nothing.
-    function Get-MapAt([int] $ProcessId, [uint64] $Address) {
-        Get-ProcMaps $ProcessId | Where-Object { $_.Start -le $Address -and $Address -lt $_.End }
-    }
-
-    function Reset-Stub($Stub) {
-        Clear-VmOp -Stub $Stub
-        Add-VmOp Munmap 0x10000000 0x10000000 -Stub $Stub | Invoke-VmFlush | Out-Null
-    }
-
-    $script:Started = [System.Collections.Generic.List[object]]::new()
 }
 
 AfterAll {
-    $script:Started | Where-Object State -EQ 'Running' | Stop-StubProcess
+    Stop-TestStub
 }
 
 Describe 'Add-VmOp without a stub' -Tag 'CI' {
@@ -49,12 +24,11 @@ Describe 'Add-VmOp without a stub' -Tag 'CI' {
 
 Describe 'Add-VmOp' -Tag 'CI' {
     BeforeAll {
-        $script:stub = Start-StubProcess -Name 'addvmop'
-        $script:Started.Add($script:stub)
+        $script:stub = Start-TestStub 'addvmop'
     }
 
     BeforeEach {
-        Reset-Stub $stub
+        Reset-Stub $stub 0x10000000
     }
 
     Context 'binding' {

@@ -2,31 +2,9 @@
 # both stub paths, coalescing, per-op errors, memory contents, batching seen from outside.
 
 BeforeAll {
-    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:ModulePath = Get-UmlTlbModulePath
     Import-Module $script:ModulePath -ErrorAction Stop
-
-    function Get-ProcMaps([int] $ProcessId) {
-        foreach ($line in Get-Content "/proc/$ProcessId/maps") {
-            $f = $line -split '\s+', 6
-            $range = $f[0] -split '-'
-            [pscustomobject]@{
-                Start  = [Convert]::ToUInt64($range[0], 16)
-                End    = [Convert]::ToUInt64($range[1], 16)
-                Perms  = $f[1]
-                Offset = [Convert]::ToUInt64($f[2], 16)
-                Path   = if ($f.Count -gt 5) { $f[5].Trim() } else { '' }
-            }
-        }
-    }
-
-    function Get-MapAt([int] $ProcessId, [uint64] $Address) {
-        Get-ProcMaps $ProcessId | Where-Object { $_.Start -le $Address -and $Address -lt $_.End }
-    }
-
-    function Get-VoluntarySwitches([int] $ProcessId) {
-        $line = Get-Content "/proc/$ProcessId/status" | Where-Object { $_ -like 'voluntary_ctxt_switches:*' }
-        [long]($line -split ':\s*')[1]
-    }
 }
 
 Describe 'A <Architecture> stub' -Tag 'CI' -ForEach @(
@@ -43,8 +21,7 @@ Describe 'A <Architecture> stub' -Tag 'CI' -ForEach @(
     }
 
     BeforeEach {
-        Clear-VmOp -Stub $stub
-        Add-VmOp Munmap 0x10000000 0x30000000 -Stub $stub | Invoke-VmFlush | Out-Null
+        Reset-Stub $stub
     }
 
     It 'reports its architecture and a user range below its stub pages' {

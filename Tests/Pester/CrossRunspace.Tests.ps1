@@ -2,38 +2,22 @@
 # live stub (by object or by Id), and what they do shows in the stub's /proc/<pid>/maps.
 
 BeforeAll {
-    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
-    $script:ModulePath = (Resolve-Path $script:ModulePath).Path
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:ModulePath = Get-UmlTlbModulePath
     Import-Module $script:ModulePath -ErrorAction Stop
-
-    function Get-MapAt([int] $ProcessId, [uint64] $Address) {
-        foreach ($line in Get-Content "/proc/$ProcessId/maps") {
-            $f = $line -split '\s+', 6
-            $range = $f[0] -split '-'
-            $start = [Convert]::ToUInt64($range[0], 16)
-            $end = [Convert]::ToUInt64($range[1], 16)
-            if ($start -le $Address -and $Address -lt $end) {
-                [pscustomobject]@{ Start = $start; End = $end; Perms = $f[1] }
-            }
-        }
-    }
-
-    $script:Started = [System.Collections.Generic.List[object]]::new()
 }
 
 AfterAll {
-    $script:Started | Where-Object State -EQ 'Running' | Stop-StubProcess
+    Stop-TestStub
 }
 
 Describe 'A stub used from other runspaces' -Tag 'CI' {
     BeforeAll {
-        $script:stub = Start-StubProcess -Name 'shared'
-        $script:Started.Add($script:stub)
+        $script:stub = Start-TestStub 'shared'
     }
 
     BeforeEach {
-        Clear-VmOp -Stub $stub
-        Add-VmOp Munmap 0x10000000 0x30000000 -Stub $stub | Invoke-VmFlush | Out-Null
+        Reset-Stub $stub
     }
 
     It 'queues and flushes from ForEach-Object -Parallel given the stub object' {
@@ -104,19 +88,17 @@ Describe 'A stub used from other runspaces' -Tag 'CI' {
         $id, $stubPid = $job | Wait-Job -Timeout 60 | Receive-Job
         $job | Remove-Job -Force
         $id | Should -BeGreaterThan 0
-        $sw = [System.Diagnostics.Stopwatch]::StartNew()
-        while ((Test-Path "/proc/$stubPid") -and $sw.ElapsedMilliseconds -lt 5000) { Start-Sleep -Milliseconds 10 }
+        Wait-ProcessGone $stubPid | Out-Null
         "/proc/$stubPid" | Should -Not -Exist
         Get-StubProcess -Id $id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
     It 'shows a kill from outside as Faulted in every runspace, and no zombie' {
         $victim = Start-StubProcess -Name 'shared-victim'
-        $script:Started.Add($victim)
+        Register-TestStub $victim
         $victimPid = $victim.ProcessId
         $mp = $ModulePath
-        $kill = (Get-Command kill -CommandType Application | Select-Object -First 1).Source
-        & $kill -KILL $victimPid
+        Send-SigKill $victimPid
         $sw = [System.Diagnostics.Stopwatch]::StartNew()
         while ($victim.State -eq 'Running' -and $sw.ElapsedMilliseconds -lt 3000) { Start-Sleep -Milliseconds 5 }
         $sw.ElapsedMilliseconds | Should -BeLessThan 1000

@@ -2,7 +2,8 @@
 # addresses show in hex.
 
 BeforeAll {
-    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:ModulePath = Get-UmlTlbModulePath
     Import-Module $script:ModulePath -ErrorAction Stop
     $script:stub = Start-StubProcess -Name 'format'
     Add-VmOp Mmap 0x10000000 0x1000 rw- 0x2000 -Stub $stub | Invoke-VmFlush | Out-Null

@@ -2,31 +2,9 @@
 # paths; streaming in bounded memory; stop at the first failure or -ContinueOnError; -Summary.
 
 BeforeAll {
-    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:ModulePath = Get-UmlTlbModulePath
     Import-Module $script:ModulePath -ErrorAction Stop
-
-    function Get-ProcMaps([int] $ProcessId) {
-        foreach ($line in Get-Content "/proc/$ProcessId/maps") {
-            $f = $line -split '\s+', 6
-            $range = $f[0] -split '-'
-            [pscustomobject]@{
-                Start  = [Convert]::ToUInt64($range[0], 16)
-                End    = [Convert]::ToUInt64($range[1], 16)
-                Perms  = $f[1]
-                Offset = [Convert]::ToUInt64($f[2], 16)
-                Path   = if ($f.Count -gt 5) { $f[5].Trim() } else { '' }
-            }
-        }
-    }
-
-    function Get-MapAt([int] $ProcessId, [uint64] $Address) {
-        Get-ProcMaps $ProcessId | Where-Object { $_.Start -le $Address -and $Address -lt $_.End }
-    }
-
-    # Mappings below the stub pages, straight from /proc.
-    function Get-UserMaps($Stub) {
-        Get-ProcMaps $Stub.ProcessId | Where-Object { $_.Start -lt $Stub.UserAddressLimit }
-    }
 
     # N one-page mmaps two pages apart, so that none merges.
     function New-SeparateMmap([int] $Count, [uint64] $Base = 0x10000000, [string] $Protection = 'rw-') {
@@ -34,27 +12,19 @@ BeforeAll {
             [pscustomobject]@{ Operation = 'Mmap'; Address = $Base + [uint64]$i * 0x2000; Length = 0x1000; Protection = $Protection; Offset = 0 }
         }
     }
-
-    function Reset-Stub($Stub) {
-        Clear-VmOp -Stub $Stub
-        Add-VmOp Munmap 0x10000000 0x20000000 -Stub $Stub | Invoke-VmFlush | Out-Null
-    }
-
-    $script:Started = [System.Collections.Generic.List[object]]::new()
 }
 
 AfterAll {
-    $script:Started | Where-Object State -EQ 'Running' | Stop-StubProcess
+    Stop-TestStub
 }
 
 Describe 'Invoke-VmFlush' -Tag 'CI' {
     BeforeAll {
-        $script:stub = Start-StubProcess -Name 'flush'
-        $script:Started.Add($script:stub)
+        $script:stub = Start-TestStub 'flush'
     }
 
     BeforeEach {
-        Reset-Stub $stub
+        Reset-Stub $stub 0x20000000
     }
 
     It 'runs nothing before the flush: Add-VmOp alone leaves the maps unchanged' {
@@ -129,7 +99,7 @@ Describe 'Invoke-VmFlush' -Tag 'CI' {
 
     It 'flushes only the stub it is given' {
         $other = Start-StubProcess -Name 'flush-other'
-        $script:Started.Add($other)
+        Register-TestStub $other
         try {
             Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $other | Out-Null
             Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $stub | Out-Null
@@ -321,19 +291,15 @@ Describe 'Invoke-VmFlush' -Tag 'CI' {
 
     Context 'batching seen from outside' {
         It 'costs the stub at most 3 voluntary context switches for 64 ops in one flush, and at least 60 for 64 single flushes' {
-            function Get-VoluntarySwitches {
-                $line = Get-Content "/proc/$($stub.ProcessId)/status" | Where-Object { $_ -like 'voluntary_ctxt_switches:*' }
-                [long]($line -split ':\s*')[1]
-            }
             $ops = @(New-SeparateMmap 64)
-            $a = Get-VoluntarySwitches
+            $a = Get-VoluntarySwitches $stub.ProcessId
             $ops | Add-VmOp -Stub $stub | Out-Null
             Invoke-VmFlush -Stub $stub | Out-Null
-            $b = Get-VoluntarySwitches
-            Reset-Stub $stub
-            $c = Get-VoluntarySwitches
+            $b = Get-VoluntarySwitches $stub.ProcessId
+            Reset-Stub $stub 0x20000000
+            $c = Get-VoluntarySwitches $stub.ProcessId
             foreach ($op in $ops) { $op | Add-VmOp -Stub $stub | Invoke-VmFlush | Out-Null }
-            $d = Get-VoluntarySwitches
+            $d = Get-VoluntarySwitches $stub.ProcessId
             @(Get-UserMaps $stub) | Should -HaveCount 64
             ($b - $a) | Should -BeLessOrEqual 3
             ($d - $c) | Should -BeGreaterOrEqual 60

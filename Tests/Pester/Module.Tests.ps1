@@ -10,25 +10,10 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
-    $script:ModulePath = (Resolve-Path $script:ModulePath).Path
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:ModulePath = Get-UmlTlbModulePath
     $script:Manifest = Import-PowerShellDataFile (Join-Path $script:ModulePath 'UmlTlb.psd1')
     Import-Module $script:ModulePath -Force
-
-    function Get-TracerPid([int] $ProcessId) {
-        $line = Get-Content "/proc/$ProcessId/status" | Where-Object { $_ -like 'TracerPid:*' }
-        [int] ($line -split '\s+')[1]
-    }
-
-    # Waits up to $Seconds for /proc/<pid> to disappear; true when it did.
-    function Wait-ProcessGone([int] $ProcessId, [double] $Seconds = 5) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while (Test-Path "/proc/$ProcessId") {
-            if ([DateTime]::UtcNow -gt $deadline) { return $false }
-            Start-Sleep -Milliseconds 20
-        }
-        return $true
-    }
 }
 
 AfterAll {

@@ -2,23 +2,9 @@
 # runspace closed, module removed, many started and stopped.
 
 BeforeAll {
-    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
-    $script:ModulePath = (Resolve-Path $script:ModulePath).Path
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:ModulePath = Get-UmlTlbModulePath
     Import-Module $script:ModulePath -ErrorAction Stop
-
-    # Polls until the condition holds or the time is up; returns the condition's last value.
-    function Wait-Condition([scriptblock] $Condition, [int] $TimeoutMilliseconds = 5000) {
-        $sw = [System.Diagnostics.Stopwatch]::StartNew()
-        while (-not (& $Condition) -and $sw.ElapsedMilliseconds -lt $TimeoutMilliseconds) {
-            Start-Sleep -Milliseconds 10
-        }
-        [bool](& $Condition)
-    }
-
-    function Send-SigKill([int] $ProcessId) {
-        $kill = Get-Command kill -CommandType Application | Select-Object -First 1
-        & $kill.Source -KILL $ProcessId
-    }
 
     # Pids of the live processes whose parent is this PowerShell process.
     function Get-ChildProcessId {
@@ -32,18 +18,15 @@ BeforeAll {
     }
 
     function Get-ThreadId { (Get-ChildItem /proc/self/task).Name | ForEach-Object { [int]$_ } }
-
-    $script:Started = [System.Collections.Generic.List[object]]::new()
 }
 
 AfterAll {
-    $script:Started | Where-Object { $_.State -eq 'Running' -or (Get-StubProcess -Id $_.Id -ErrorAction Ignore) } | Stop-StubProcess
+    Stop-TestStub -IncludeRegistered
 }
 
 Describe 'A stub killed from outside' -Tag 'CI' {
     BeforeEach {
-        $script:victim = Start-StubProcess -Name 'victim'
-        $script:Started.Add($script:victim)
+        $script:victim = Start-TestStub 'victim'
         $script:victimPid = $script:victim.ProcessId
         Send-SigKill $script:victimPid
     }
@@ -84,7 +67,7 @@ Describe 'A stub killed from outside' -Tag 'CI' {
 
     It 'fails a flush of ops queued before the kill with StubNotRunning, without hanging' {
         $s = Start-StubProcess -Name 'queued-victim'
-        $script:Started.Add($s)
+        Register-TestStub $s
         Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $s | Out-Null
         Add-VmOp Mmap 0x10004000 0x1000 rw- 0 -Stub $s | Out-Null
         Send-SigKill $s.ProcessId
@@ -99,7 +82,7 @@ Describe 'A stub killed from outside' -Tag 'CI' {
     It 'is no longer the default stub' {
         Wait-Condition { $victim.State -ne 'Running' } 2000 | Should -BeTrue
         $other = Start-StubProcess -Name 'survivor'
-        $script:Started.Add($other)
+        Register-TestStub $other
         try {
             Send-SigKill $other.ProcessId
             Wait-Condition { $other.State -ne 'Running' } 2000 | Should -BeTrue
@@ -164,7 +147,7 @@ Describe 'Closing a runspace' -Tag 'CI' {
 
     It 'does not stop stubs that another runspace started' {
         $mine = Start-StubProcess -Name 'main-runspace'
-        $script:Started.Add($mine)
+        Register-TestStub $mine
         $ps = [powershell]::Create()
         $ps.Runspace = [runspacefactory]::CreateRunspace()
         $ps.Runspace.Open()
@@ -199,7 +182,7 @@ Describe 'Fifty stubs started and stopped' -Tag 'CI' {
         $childrenBefore = @(Get-ChildProcessId)
         $threadsBefore = @(Get-ThreadId)
         $many = 1..50 | ForEach-Object { Start-StubProcess -Name "fifty$_" }
-        $many | ForEach-Object { $script:Started.Add($_) }
+        $many | Register-TestStub
         $tracers = $many.TracerThreadId
         $stubPids = $many.ProcessId
 

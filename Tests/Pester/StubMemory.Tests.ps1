@@ -2,39 +2,18 @@
 # from outside the engine's own report, what the stub's address space holds.
 
 BeforeAll {
-    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:ModulePath = Get-UmlTlbModulePath
     Import-Module $script:ModulePath -ErrorAction Stop
-
-    function Get-ProcMaps([int] $ProcessId) {
-        foreach ($line in Get-Content "/proc/$ProcessId/maps") {
-            $f = $line -split '\s+', 6
-            $range = $f[0] -split '-'
-            [pscustomobject]@{
-                Start  = [Convert]::ToUInt64($range[0], 16)
-                End    = [Convert]::ToUInt64($range[1], 16)
-                Perms  = $f[1]
-                Offset = [Convert]::ToUInt64($f[2], 16)
-                Path   = if ($f.Count -gt 5) { $f[5].Trim() } else { '' }
-            }
-        }
-    }
-
-    function Reset-Stub($Stub) {
-        Clear-VmOp -Stub $Stub
-        Add-VmOp Munmap 0x10000000 0x30000000 -Stub $Stub | Invoke-VmFlush | Out-Null
-    }
-
-    $script:Started = [System.Collections.Generic.List[object]]::new()
 }
 
 AfterAll {
-    $script:Started | Where-Object State -EQ 'Running' | Stop-StubProcess
+    Stop-TestStub
 }
 
 Describe 'Get-StubMapping' -Tag 'CI' {
     BeforeAll {
-        $script:stub = Start-StubProcess -Name 'mapping'
-        $script:Started.Add($script:stub)
+        $script:stub = Start-TestStub 'mapping'
     }
 
     BeforeEach {
@@ -43,7 +22,7 @@ Describe 'Get-StubMapping' -Tag 'CI' {
 
     It 'returns nothing for a stub whose user range is empty' {
         @(Get-StubMapping -Stub $stub) | Should -HaveCount 0
-        @(Get-ProcMaps $stub.ProcessId | Where-Object Start -LT $stub.UserAddressLimit) | Should -HaveCount 0
+        @(Get-UserMaps $stub) | Should -HaveCount 0
     }
 
     It 'returns one object per /proc/pid/maps line below UserAddressLimit, with its fields' {
@@ -51,7 +30,7 @@ Describe 'Get-StubMapping' -Tag 'CI' {
         Add-VmOp Mmap 0x20000000 0x1000 r-x 0x0000 -Stub $stub | Out-Null
         Invoke-VmFlush -Stub $stub | Out-Null
         $m = @(Get-StubMapping -Stub $stub)
-        $proc = @(Get-ProcMaps $stub.ProcessId | Where-Object Start -LT $stub.UserAddressLimit)
+        $proc = @(Get-UserMaps $stub)
         $m | Should -HaveCount $proc.Count
         $m | Should -HaveCount 2
         $m[0] | Should -BeOfType ([UmlTlb.MemoryMapping])
@@ -88,8 +67,7 @@ Describe 'Get-StubMapping' -Tag 'CI' {
 
 Describe 'Write-PhysicalMemory, Read-PhysicalMemory and Read-StubMemory' -Tag 'CI' {
     BeforeAll {
-        $script:stub = Start-StubProcess -Name 'memory'
-        $script:Started.Add($script:stub)
+        $script:stub = Start-TestStub 'memory'
     }
 
     BeforeEach {
@@ -173,8 +151,8 @@ Describe 'Per-stub cmdlets choose their stub' -Tag 'CI' -ForEach @(
     BeforeAll {
         $script:older = Start-StubProcess -Name 'sel-older'
         $script:newer = Start-StubProcess -Name 'sel-newer'
-        $script:Started.Add($script:older)
-        $script:Started.Add($script:newer)
+        Register-TestStub $script:older
+        Register-TestStub $script:newer
         foreach ($s in $older, $newer) {
             $s.WritePhysicalMemory(0, [byte[]]@(($s.Id % 256), 0xAA))
         }
@@ -241,7 +219,7 @@ Describe 'Per-stub cmdlets choose their stub' -Tag 'CI' -ForEach @(
 
     It 'Get-StubMapping reads the chosen stub maps when given <How>' {
         $m = @(Get-StubMapping @sel)
-        $m.Count | Should -Be @(Get-ProcMaps $target.ProcessId | Where-Object Start -LT $target.UserAddressLimit).Count
+        $m.Count | Should -Be @(Get-UserMaps $target).Count
         ($m | Where-Object Start -EQ 0x11000000) -as [bool] | Should -Be ($target -eq $older)
     }
 

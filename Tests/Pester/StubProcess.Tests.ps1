@@ -1,39 +1,18 @@
 # Start-StubProcess, Get-StubProcess, Stop-StubProcess: what a stub is after start, seen from /proc.
 
 BeforeAll {
-    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:ModulePath = Get-UmlTlbModulePath
     Import-Module $script:ModulePath -ErrorAction Stop
-
-    function Get-ProcMaps([int] $ProcessId) {
-        foreach ($line in Get-Content "/proc/$ProcessId/maps") {
-            $f = $line -split '\s+', 6
-            $range = $f[0] -split '-'
-            [pscustomobject]@{
-                Start  = [Convert]::ToUInt64($range[0], 16)
-                End    = [Convert]::ToUInt64($range[1], 16)
-                Perms  = $f[1]
-                Offset = [Convert]::ToUInt64($f[2], 16)
-                Path   = if ($f.Count -gt 5) { $f[5].Trim() } else { '' }
-            }
-        }
-    }
-
-    function Get-ProcStatusValue([int] $ProcessId, [string] $Key) {
-        $line = Get-Content "/proc/$ProcessId/status" | Where-Object { $_ -like "${Key}:*" }
-        ($line -split ':\s*', 2)[1].Trim()
-    }
-
-    $script:Started = [System.Collections.Generic.List[object]]::new()
 }
 
 AfterAll {
-    $script:Started | Where-Object State -EQ 'Running' | Stop-StubProcess
+    Stop-TestStub
 }
 
 Describe 'Start-StubProcess' -Tag 'CI' {
     BeforeAll {
-        $script:stub = Start-StubProcess -Name 'props'
-        $script:Started.Add($script:stub)
+        $script:stub = Start-TestStub 'props'
     }
 
     It 'returns a UmlTlb.StubProcess with the name it was given' {
@@ -104,7 +83,7 @@ Describe 'Start-StubProcess' -Tag 'CI' {
         @{ Pages = 256 }
     ) {
         $s = Start-StubProcess -BatchPages $Pages
-        $script:Started.Add($s)
+        Register-TestStub $s
         try {
             $s.BatchPages | Should -Be $Pages
             $s.BatchCapacity | Should -BeGreaterOrEqual (64 * $Pages)
@@ -128,7 +107,7 @@ Describe 'Start-StubProcess' -Tag 'CI' {
 
     It 'takes -PhysicalMemorySize as a hex string' {
         $s = Start-StubProcess -PhysicalMemorySize '0x100000'
-        $script:Started.Add($s)
+        Register-TestStub $s
         try {
             $s.PhysicalMemorySize | Should -Be 1MB
         }
@@ -155,7 +134,7 @@ Describe 'Start-StubProcess' -Tag 'CI' {
 
     It 'starts an i386 stub with -Architecture i386' {
         $s = Start-StubProcess -Architecture i386 -Name 'arch32'
-        $script:Started.Add($s)
+        Register-TestStub $s
         try {
             $s.Architecture | Should -Be ([UmlTlb.StubArchitecture]::i386)
             $s.UserAddressLimit | Should -BeLessThan 4GB
@@ -172,7 +151,7 @@ Describe 'Get-StubProcess' -Tag 'CI' {
         $script:g1 = Start-StubProcess -Name 'getme-alpha'
         $script:g2 = Start-StubProcess -Name 'getme-beta'
         $script:g3 = Start-StubProcess -Name 'other-gamma'
-        $g1, $g2, $g3 | ForEach-Object { $script:Started.Add($_) }
+        $g1, $g2, $g3 | Register-TestStub
     }
 
     It 'lists every stub of the session' {
@@ -219,7 +198,7 @@ Describe 'Get-StubProcess' -Tag 'CI' {
 Describe 'Stop-StubProcess' -Tag 'CI' {
     It 'leaves the stub running with -WhatIf' {
         $s = Start-StubProcess -Name 'whatif'
-        $script:Started.Add($s)
+        Register-TestStub $s
         Stop-StubProcess $s -WhatIf
         $s.State | Should -Be 'Running'
         "/proc/$($s.ProcessId)" | Should -Exist
@@ -229,7 +208,7 @@ Describe 'Stop-StubProcess' -Tag 'CI' {
 
     It 'kills and reaps the stub and returns it with State Exited under -PassThru' {
         $s = Start-StubProcess -Name 'passthru'
-        $script:Started.Add($s)
+        Register-TestStub $s
         $stubPid = $s.ProcessId
         $out = Stop-StubProcess $s -PassThru
         $out | Should -HaveCount 1
@@ -241,14 +220,14 @@ Describe 'Stop-StubProcess' -Tag 'CI' {
 
     It 'writes nothing without -PassThru' {
         $s = Start-StubProcess
-        $script:Started.Add($s)
+        Register-TestStub $s
         Stop-StubProcess $s | Should -BeNullOrEmpty
         $s.State | Should -Be 'Exited'
     }
 
     It 'stops several stubs from the pipeline' {
         $many = 1..3 | ForEach-Object { Start-StubProcess -Name "piped$_" }
-        $many | ForEach-Object { $script:Started.Add($_) }
+        $many | Register-TestStub
         $pids = $many.ProcessId
         $out = $many | Stop-StubProcess -PassThru
         $out | Should -HaveCount 3
@@ -260,7 +239,7 @@ Describe 'Stop-StubProcess' -Tag 'CI' {
         $a = Start-StubProcess -Name 'byname-1'
         $b = Start-StubProcess -Name 'byname-2'
         $c = Start-StubProcess -Name 'byid'
-        $a, $b, $c | ForEach-Object { $script:Started.Add($_) }
+        $a, $b, $c | Register-TestStub
         Stop-StubProcess -Name 'byname-*'
         Stop-StubProcess -Id $c.Id
         $a.State, $b.State, $c.State | Should -Be @('Exited', 'Exited', 'Exited')

@@ -1,26 +1,18 @@
 # Get-VmOp, Clear-VmOp and Get-StubStatistics: the queue and the seed's counters.
 
 BeforeAll {
-    $script:ModulePath = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:ModulePath = Get-UmlTlbModulePath
     Import-Module $script:ModulePath -ErrorAction Stop
-
-    function Get-UserMapCount($Stub) {
-        @(Get-Content "/proc/$($Stub.ProcessId)/maps" | Where-Object {
-                [Convert]::ToUInt64(($_ -split '-')[0], 16) -lt $Stub.UserAddressLimit
-            }).Count
-    }
-
-    $script:Started = [System.Collections.Generic.List[object]]::new()
 }
 
 AfterAll {
-    $script:Started | Where-Object State -EQ 'Running' | Stop-StubProcess
+    Stop-TestStub
 }
 
 Describe 'Get-VmOp and Clear-VmOp' -Tag 'CI' {
     BeforeAll {
-        $script:stub = Start-StubProcess -Name 'queue'
-        $script:Started.Add($script:stub)
+        $script:stub = Start-TestStub 'queue'
     }
 
     BeforeEach {
@@ -86,8 +78,7 @@ Describe 'Get-VmOp and Clear-VmOp' -Tag 'CI' {
 
 Describe 'Get-StubStatistics' -Tag 'CI' {
     BeforeAll {
-        $script:fresh = Start-StubProcess -Name 'stats'
-        $script:Started.Add($script:fresh)
+        $script:fresh = Start-TestStub 'stats'
     }
 
     It 'starts every counter at zero' {
