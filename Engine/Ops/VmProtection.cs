@@ -1,10 +1,7 @@
-using System.ComponentModel;
-
 namespace UmlTlb;
 
 /// <summary>Page protection, with the values of PROT_READ, PROT_WRITE and PROT_EXEC.</summary>
 [Flags]
-[TypeConverter(typeof(VmProtectionConverter))]
 public enum VmProtection
 {
     None = 0,

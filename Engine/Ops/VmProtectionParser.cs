@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Globalization;
 
 namespace UmlTlb;
@@ -77,15 +76,4 @@ public static class VmProtectionParser
         }
         return true;
     }
-}
-
-/// <summary>Lets PowerShell, CSV readers and other TypeConverter users turn 'rw-' into a <see cref="VmProtection"/>.</summary>
-public sealed class VmProtectionConverter : EnumConverter
-{
-    public VmProtectionConverter() : base(typeof(VmProtection))
-    {
-    }
-
-    public override object? ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value) =>
-        value is string s ? VmProtectionParser.Parse(s) : base.ConvertFrom(context, culture, value);
 }
