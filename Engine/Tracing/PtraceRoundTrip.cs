@@ -22,6 +22,9 @@ internal sealed class PtraceRoundTrip : IStubRoundTrip
     private long _nr;
     private long _result;
 
+    // Both entries jump to batch_syscall_stub after their trap; only the start-up trap does not.
+    private bool _resumesIntoBatch;
+
     public PtraceRoundTrip(StubTracer tracer, StubAbi abi, DataArea data)
     {
         _tracer = tracer;
@@ -49,14 +52,22 @@ internal sealed class PtraceRoundTrip : IStubRoundTrip
         _abi.LoadSyscall(ref regs, _nr, _args);
         regs.rip = _syscallStub;
         stub.RunToTrap(ref regs);
+        _resumesIntoBatch = true;
         // syscall_stub stores its result in the data area, as the 2005 stub did: no PTRACE_GETREGS needed.
         _result = _abi.ToResult(_data[StubDataLayout.Result]);
     }
 
     private void RunBatchOnTracer(PtraceStub stub)
     {
+        if (_resumesIntoBatch)
+        {
+            stub.Resume();
+            stub.WaitForTrap();
+            return;
+        }
         var regs = _tracer.InitialRegisters;
         regs.rip = _batchStub;
         stub.RunToTrap(ref regs);
+        _resumesIntoBatch = true;
     }
 }

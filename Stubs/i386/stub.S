@@ -187,6 +187,8 @@ syscall_stub:
 	mov %eax, DATA(DATA_RESULT)
 	movl $1, DATA(DATA_TRAPPED)
 	int3
+	/* A plain PTRACE_CONT from this trap runs the next batch: no PTRACE_SETREGS needed for it. */
+	jmp batch_syscall_stub
 
 /*
  * Run the data area's tuples until nr 0, or until one fails unless flagged.
@@ -221,5 +223,7 @@ next:
 done:
 	movl $1, DATA(DATA_TRAPPED)
 	int3
+	/* A plain PTRACE_CONT from this trap runs the next batch: no PTRACE_SETREGS needed for it. */
+	jmp batch_syscall_stub
 
 	.section .note.GNU-stack, "", @progbits

@@ -170,6 +170,8 @@ syscall_stub:
 	mov %rax, (WORD * DATA_RESULT)(%rbx)
 	movq $1, (WORD * DATA_TRAPPED)(%rbx)
 	int3
+	/* A plain PTRACE_CONT from this trap runs the next batch: no PTRACE_SETREGS needed for it. */
+	jmp batch_syscall_stub
 
 /* Run the data area's tuples until nr 0, or until one fails unless flagged. */
 batch_syscall_stub:
@@ -201,5 +203,7 @@ next:
 done:
 	movq $1, (WORD * DATA_TRAPPED)(%rbx)
 	int3
+	/* A plain PTRACE_CONT from this trap runs the next batch: no PTRACE_SETREGS needed for it. */
+	jmp batch_syscall_stub
 
 	.section .note.GNU-stack, "", @progbits
