@@ -20,7 +20,7 @@
 //   RunId,Way,Architecture,Affinity,BatchPages,N,Ops,Repetitions,NsPerOp,RatioToNative,Note
 //   RunId         same for every row of one run; pass --run-id to give the cmdlet rows the same id.
 //   Way           native | single | batch | cmdlet            workload rows: NsPerOp = median time / Ops
-//                 rt-caller | rt-caller-raw | rt-tracer | rt-tracer-nosiginfo
+//                 rt-caller | rt-caller-raw | rt-tracer | rt-tracer-raw
 //                 rt-sigchld | rt-nocldstop | rt-tracer-sigchld | rt-tracer-nocldstop
 //                                                             round-trip rows (getpid), NsPerOp = per round trip
 //   Architecture  x86_64 | i386 (native: the bench process, x86_64)
@@ -158,6 +158,10 @@ internal static unsafe class Program
                 RunEngineBatch(StubArchitecture.i386, affinity, 16);
             }
         }
+        if (Ways.Contains("native"))
+        {
+            RunNative();
+        }
         if (Ways.Contains("handoff"))
         {
             foreach (var affinity in new[] { StubAffinity.Colocated, StubAffinity.Any })
@@ -254,6 +258,8 @@ internal static unsafe class Program
         Console.WriteLine($"  {row.Label,-44} {"n/a",9}        {row.Note}");
     }
 
+    private static readonly List<long> NativeTicks = new();
+
     private static void RunNative()
     {
         Console.WriteLine("native: the same syscalls in this process, on its own 64 MiB memfd");
@@ -301,7 +307,10 @@ internal static unsafe class Program
                 }
                 return Stopwatch.GetTimestamp() - start;
             });
-            NativeNs = AddRow("native", "x86_64", "", "", N, 3L * N, ticks).NsPerOp;
+            // Measured before and after the engine rows, pooled: the machine's speed drifts during a run.
+            NativeTicks.AddRange(ticks);
+            Rows.RemoveAll(r => r.Way == "native");
+            NativeNs = AddRow("native", "x86_64", "", "", N, 3L * N, NativeTicks.ToArray(), "before and after the engine rows").NsPerOp;
         }
         finally
         {
@@ -489,9 +498,9 @@ internal static unsafe class Program
     /// <summary>
     /// <paramref name="count"/> getpid round trips inside ONE command on the tracer thread, exactly as
     /// PtraceRoundTrip.RunSingleOnTracer does them (RunToTrap: SETREGS, CONT, waitpid, GETSIGINFO); or, with
-    /// <paramref name="skipSiginfo"/>, SETREGS, CONT and waitpid only. Timed on the tracer thread.
+    /// <paramref name="rawPtrace"/>, SETREGS, CONT and waitpid only. Timed on the tracer thread.
     /// </summary>
-    private static long TracerRoundTrips(StubProcess stub, StubTracer tracer, int count, bool skipSiginfo)
+    private static long TracerRoundTrips(StubProcess stub, StubTracer tracer, int count, bool rawPtrace)
     {
         var abi = stub.Abi;
         var data = stub.Data;
@@ -510,7 +519,7 @@ internal static unsafe class Program
                 var regs = initial;
                 abi.LoadSyscall(ref regs, nr, args);
                 regs.rip = entry;
-                if (skipSiginfo)
+                if (rawPtrace)
                 {
                     regs.orig_rax = ulong.MaxValue;
                     if (Interop.ptrace(Interop.PTRACE_SETREGS, pid, 0, (nint)(&regs)) != 0
@@ -554,8 +563,8 @@ internal static unsafe class Program
                 AddMissing("rt-tracer", "x86_64", a, "1", N, N, "n/a: StubProcess._tracer not found (engine changed)");
                 return;
             }
-            AddRow("rt-tracer", "x86_64", a, "1", N, N, Measure(() => TracerRoundTrips(stub, tracer, N, skipSiginfo: false)), "loop inside one tracer Invoke (RunToTrap)");
-            AddRow("rt-tracer-nosiginfo", "x86_64", a, "1", N, N, Measure(() => TracerRoundTrips(stub, tracer, N, skipSiginfo: true)), "same without PTRACE_GETSIGINFO");
+            AddRow("rt-tracer", "x86_64", a, "1", N, N, Measure(() => TracerRoundTrips(stub, tracer, N, rawPtrace: false)), "loop inside one tracer Invoke (RunToTrap)");
+            AddRow("rt-tracer-raw", "x86_64", a, "1", N, N, Measure(() => TracerRoundTrips(stub, tracer, N, rawPtrace: true)), "raw SETREGS+CONT+waitpid, without the engine's checks");
         }
         finally
         {
@@ -593,7 +602,7 @@ internal static unsafe class Program
                     {
                         GC.Collect();
                         long caller = CallerRoundTrips(stub, N);
-                        long inTracer = tracer is null ? 0 : TracerRoundTrips(stub, tracer, N, skipSiginfo: false);
+                        long inTracer = tracer is null ? 0 : TracerRoundTrips(stub, tracer, N, rawPtrace: false);
                         if (r >= 0)
                         {
                             (noStop ? without : withSignal)[0].Add(caller);

@@ -6,7 +6,9 @@
 #ifndef UMLTLB_STUB_LAYOUT_H
 #define UMLTLB_STUB_LAYOUT_H
 
+#ifndef PAGE_SIZE
 #define PAGE_SIZE           4096
+#endif
 #define DATA_FD             3
 #define PHYSMEM_FD          4
 
@@ -34,6 +36,8 @@
 #define EXIT_TRACEME        16
 #define EXIT_RESUMED        17
 
+/* What the stubs need of the kernel's headers, which they cannot include. */
+#ifdef __ASSEMBLER__
 #define PR_SET_PDEATHSIG    1
 #define SIGKILL             9
 #define SIGSTOP             19
@@ -43,5 +47,6 @@
 #define MAP_SHARED          1
 #define MAP_FIXED           0x10
 #define PTRACE_TRACEME      0
+#endif
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * Same-day C baseline for the UmlTlb bench: drives the engine's own x86_64 stub with plain
- * ptrace (SETREGS, CONT, waitpid; no GETSIGINFO, no hand-off), like the reference program of
- * ptrace-notes.md, so that the engine can be compared with C on the machine as it is today.
- *   gcc -O2 -o /tmp/cref Bench/cref/cref.c
- *   /tmp/cref Bench/bin/Release/net10.0/stubs/umltlb-stub-x86_64 [N] [colo|any] [handler|nohandler]
+ * Same-run C baseline for the UmlTlb bench: drives the engine's own x86_64 stub with plain
+ * ptrace (SETREGS, CONT, waitpid; no hand-off), like the reference program of ptrace-notes.md,
+ * so that the engine is compared with C on the machine as it is during the same run.
+ * build.ps1 Bench builds and runs it:
+ *   gcc -O2 -I Stubs -o out/bench/cref Bench/cref/cref.c
+ *   out/bench/cref out/UmlTlb/stubs/umltlb-stub-x86_64 [N] [colo|any] [handler|nohandler]
  * "handler" installs an empty SIGCHLD handler (SA_RESTART), as a .NET host has one.
  */
 #define _GNU_SOURCE
@@ -19,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PAGE 4096UL
+#include "layout.h"
+
+#define PAGE ((unsigned long)PAGE_SIZE)
 #define BASE 0x10000000UL
 static unsigned long *data;
 static pid_t pid;
@@ -44,9 +47,9 @@ static long single(long nr, unsigned long a, unsigned long b, unsigned long c, u
 {
 	struct user_regs_struct r = init;
 	r.rax = nr; r.rdi = a; r.rsi = b; r.rdx = c; r.r10 = d; r.r8 = e; r.r9 = f;
-	r.rip = data[5];
+	r.rip = data[DATA_SYSCALL_STUB];
 	run_to_trap(&r);
-	return (long)data[0];
+	return (long)data[DATA_RESULT];
 }
 
 static int cap;
@@ -54,15 +57,15 @@ static int queued;
 static void flush(void)
 {
 	if (!queued) return;
-	data[8 + queued * 7] = 0; data[1] = 0;
-	struct user_regs_struct r = init; r.rip = data[6];
+	data[DATA_TUPLES + queued * 7] = 0; data[DATA_FLAGS] = 0;
+	struct user_regs_struct r = init; r.rip = data[DATA_BATCH_STUB];
 	run_to_trap(&r);
-	if ((int)data[2] != queued) { fprintf(stderr, "batch stopped at %lu\n", data[2]); exit(1); }
+	if ((int)data[DATA_EXECUTED] != queued) { fprintf(stderr, "batch stopped at %lu\n", data[DATA_EXECUTED]); exit(1); }
 	queued = 0;
 }
 static void add(long nr, unsigned long a, unsigned long b, unsigned long c, unsigned long d, unsigned long e, unsigned long f)
 {
-	unsigned long *t = data + 8 + queued * 7;
+	unsigned long *t = data + DATA_TUPLES + queued * 7;
 	t[0] = nr; t[1] = a; t[2] = b; t[3] = c; t[4] = d; t[5] = e; t[6] = f;
 	if (++queued == cap) flush();
 }
@@ -78,10 +81,10 @@ int main(int argc, char **argv)
 	int dfd = memfd_create("data", 0), pfd = memfd_create("phys", 0);
 	ftruncate(dfd, PAGE); ftruncate(pfd, 64 << 20);
 	data = mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
-	data[3] = getpid();
-	cap = (PAGE / 8 - 8 - 1) / 7;
+	data[DATA_PARENT_PID] = getpid();
+	cap = (PAGE / 8 - DATA_TUPLES - 1) / 7;
 	pid = fork();
-	if (pid == 0) { dup2(dfd, 3); dup2(pfd, 4); char *av[] = { "stub", 0 }, *ev[] = { 0 }; execve(argv[1], av, ev); _exit(99); }
+	if (pid == 0) { dup2(dfd, DATA_FD); dup2(pfd, PHYSMEM_FD); char *av[] = { "stub", 0 }, *ev[] = { 0 }; execve(argv[1], av, ev); _exit(99); }
 	int st;
 	waitpid(pid, &st, __WALL);
 	if (!WIFSTOPPED(st)) die("stub did not stop");
@@ -103,9 +106,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < N; i++) add(11, BASE + i * 2 * PAGE, PAGE, 0, 0, 0, 0);
 		flush();
 		double t3 = now();
-		printf("C %s %s: getpid round trip %.0f ns, single %.0f ns/op, batch 1 page (%d) %.0f ns/op\n",
-		       colo ? "colocated" : "any", handler ? "handler" : "nohandler",
-		       (t1 - t0) / N, (t2 - t1) / (3.0 * N), cap, (t3 - t2) / (3.0 * N));
+		/* One CSV-friendly line per repetition: roundtrip,single,batch in ns. */
+		printf("%.0f,%.0f,%.0f\n", (t1 - t0) / N, (t2 - t1) / (3.0 * N), (t3 - t2) / (3.0 * N));
 	}
 	kill(pid, SIGKILL);
 	return 0;

@@ -8,13 +8,22 @@ namespace UmlTlb.Tracing;
 /// measured at 4-9 µs per round trip. SA_NOCLDSTOP on the runtime's SIGCHLD
 /// handler stops the kernel from signalling stops (exits still are, and they are
 /// all the runtime reaps). The runtime installs its handler lazily, replacing
-/// ours, so this is re-applied before every start and flush; it costs one
-/// rt_sigaction read when already set.
+/// ours, so this is re-applied before every start and flush, at most every
+/// 100 ms: a check is one rt_sigaction call, a sizeable part of a single-op flush.
 /// </summary>
 internal static unsafe class StopNotifications
 {
+    private static readonly long CheckInterval = System.Diagnostics.Stopwatch.Frequency / 10;
+    private static long _nextCheck;
+
     public static void Suppress()
     {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (now < Volatile.Read(ref _nextCheck))
+        {
+            return;
+        }
+        Volatile.Write(ref _nextCheck, now + CheckInterval);
         Interop.kernel_sigaction action;
         if (Interop.syscall(Interop.SYS_rt_sigaction, Interop.SIGCHLD, null, &action, sizeof(ulong)) != 0
             || (action.flags & Interop.SA_NOCLDSTOP) != 0)

@@ -132,7 +132,11 @@ internal sealed unsafe class StubTracer
         return Termination!;
     }
 
-    /// <summary>Spins while the answer is likely close, then sleeps; a caller on the tracer's own CPU would only delay it, so it sleeps at once.</summary>
+    /// <summary>
+    /// Spins while the answer is likely close, then sleeps. A caller on the tracer's own
+    /// CPU would only delay it, so it sleeps at once; elsewhere it spins without yielding,
+    /// as a sched_yield per turn would add its own cost to every round trip.
+    /// </summary>
     private void AwaitCommand()
     {
         if (_launch.Cpu is int cpu && Interop.sched_getcpu() == cpu)
@@ -141,10 +145,9 @@ internal sealed unsafe class StubTracer
             return;
         }
         long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
-        var spinner = new SpinWait();
         while (!_commandDone.IsSet && Stopwatch.GetTimestamp() < spinUntil)
         {
-            spinner.SpinOnce(sleep1Threshold: -1);
+            Thread.SpinWait(10);
         }
         _commandDone.Wait();
     }
