@@ -28,6 +28,10 @@ internal static class Errors
         new InvalidOperationException($"{op} was never queued: pass it through Add-VmOp first."),
         "VmOpNotQueued", ErrorCategory.InvalidOperation, op);
 
+    public static ErrorRecord NotAVmOp(object? input) => new(
+        new ArgumentException($"Invoke-VmFlush takes VmOp objects (from Add-VmOp) or stubs from the pipeline, not {input?.GetType().Name ?? "null"}."),
+        "NotAVmOp", ErrorCategory.InvalidType, input);
+
     public static ErrorRecord NotPending(VmOp op) => new(
         new InvalidOperationException($"{op} (host op #{op.HostOp}) was discarded by Clear-VmOp in stub '{op.Stub?.Name}' and never ran."),
         "VmOpNotPending", ErrorCategory.InvalidOperation, op);

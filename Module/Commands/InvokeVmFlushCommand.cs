@@ -26,9 +26,13 @@ public sealed class InvokeVmFlushCommand : StubCommandBase
 
     #region Parameters
 
-    /// <summary>Ops queued by Add-VmOp; their stubs' queues are flushed.</summary>
+    /// <summary>Ops queued by Add-VmOp, whose stubs' queues are flushed; or stubs, flushed whole.</summary>
+    /// <remarks>
+    /// Typed object so that a piped stub binds here too: with a second by-value parameter,
+    /// PowerShell would try each piped op against the stub parameter's transformation first.
+    /// </remarks>
     [Parameter(ValueFromPipeline = true)]
-    public VmOp? InputObject { get; set; }
+    public object? InputObject { get; set; }
 
     /// <summary>The stub to flush when no ops are piped in.</summary>
     [Parameter]
@@ -49,11 +53,52 @@ public sealed class InvokeVmFlushCommand : StubCommandBase
 
     protected override void ProcessRecord()
     {
-        if (InputObject is not { } op)
+        switch (InputObject is PSObject pso ? pso.BaseObject : InputObject)
         {
-            return;
+            case null:
+                return;
+            case VmOp op:
+                _sawInput = true;
+                Stream(op);
+                return;
+            case StubProcess stub:
+                _sawInput = true;
+                FlushFor(stub);
+                return;
+            default:
+                // Piped input, if wrong, still means "not the default stub's whole queue".
+                _sawInput = true;
+                WriteError(Errors.NotAVmOp(InputObject));
+                return;
         }
-        _sawInput = true;
+    }
+
+    protected override void EndProcessing()
+    {
+        if (!_sawInput)
+        {
+            FlushFor(RequireStub());
+        }
+        foreach (var flush in _flushes.Values)
+        {
+            Run(flush, f =>
+            {
+                var summary = f.Complete(Summary ? _writeFailure : _writeResult);
+                if (Summary)
+                {
+                    WriteObject(summary);
+                }
+            });
+        }
+    }
+
+    #endregion
+
+    #region Private methods
+
+    /// <summary>Runs the data areas that the arrival of <paramref name="op"/> has filled.</summary>
+    private void Stream(VmOp op)
+    {
         if (op.Stub is null || op.HostOp == 0)
         {
             WriteError(Errors.NotQueued(op));
@@ -79,29 +124,6 @@ public sealed class InvokeVmFlushCommand : StubCommandBase
         }
         Run(flush, f => f.RunFullDataAreas(Summary ? _writeFailure : _writeResult));
     }
-
-    protected override void EndProcessing()
-    {
-        if (!_sawInput)
-        {
-            FlushFor(RequireStub());
-        }
-        foreach (var flush in _flushes.Values)
-        {
-            Run(flush, f =>
-            {
-                var summary = f.Complete(Summary ? _writeFailure : _writeResult);
-                if (Summary)
-                {
-                    WriteObject(summary);
-                }
-            });
-        }
-    }
-
-    #endregion
-
-    #region Private methods
 
     /// <summary>This pipeline's flush of <paramref name="stub"/>, or null after reporting that the stub is gone.</summary>
     private VmFlush? FlushFor(StubProcess stub)

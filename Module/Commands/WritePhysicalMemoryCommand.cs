@@ -17,11 +17,6 @@ public sealed class WritePhysicalMemoryCommand : StubCommandBase
     [Parameter(Mandatory = true, Position = 1)]
     public byte[] Value { get; set; } = [];
 
-    /// <summary>The stub; not from the pipeline, so that piped bytes are not mistaken for it.</summary>
-    [Parameter]
-    [StubTransformation]
-    public override StubProcess? Stub { get; set; }
-
     protected override void ProcessRecord()
     {
         var stub = RequireStub();

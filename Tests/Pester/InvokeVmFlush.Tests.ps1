@@ -114,6 +114,24 @@ Describe 'Invoke-VmFlush' -Tag 'CI' {
         }
     }
 
+    It 'flushes a stub piped to it, and only that stub' {
+        $other = Start-TestStub 'flush-piped-other'
+        New-SeparateMmap 3 | Add-VmOp -Stub $stub | Out-Null
+        New-SeparateMmap 2 | Add-VmOp -Stub $other | Out-Null
+        $results = @($stub | Invoke-VmFlush)
+        $results | Should -HaveCount 3
+        @(Get-UserMaps $stub) | Should -HaveCount 3
+        $other.PendingOperations | Should -Be 2
+        @(Get-UserMaps $other) | Should -HaveCount 0
+    }
+
+    It 'writes NotAVmOp for piped input that is neither a VmOp nor a stub' {
+        $r = 'mmap' | Invoke-VmFlush -ErrorVariable err -ErrorAction SilentlyContinue
+        $r | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeExactly 'NotAVmOp,UmlTlb.Commands.InvokeVmFlushCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidType'
+    }
+
     It 'writes VmOpNotQueued for a VmOp that never went through Add-VmOp' {
         $op = [UmlTlb.VmOp]@{ Operation = 'Mmap'; Address = 0x10000000; Length = 0x1000; Protection = 'Read' }
         $r = $op | Invoke-VmFlush -ErrorVariable err -ErrorAction SilentlyContinue

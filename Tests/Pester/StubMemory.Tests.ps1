@@ -101,6 +101,12 @@ Describe 'Write-PhysicalMemory, Read-PhysicalMemory and Read-StubMemory' -Tag 'C
         [Convert]::ToHexString((Read-StubMemory -Stub $stub 0x10000010 4)) | Should -BeExactly 'DEADBEEF'
     }
 
+    It 'takes the stub from the pipeline' {
+        $stub | Write-PhysicalMemory -Offset 0xb000 -Value ([byte[]](0x11, 0x22))
+        [BitConverter]::ToString(($stub | Read-PhysicalMemory -Offset 0xb000 -Length 2)) | Should -BeExactly '11-22'
+        [BitConverter]::ToString([IO.File]::ReadAllBytes("/proc/$($stub.ProcessId)/fd/4")[0xb000..0xb001]) | Should -BeExactly '11-22'
+    }
+
     It 'accepts hex strings for -Offset and -Address' {
         Write-PhysicalMemory -Stub $stub -Offset '0xa000' -Value ([byte[]](0x5a))
         (Read-PhysicalMemory -Stub $stub -Offset '0xa000' -Length 1)[0] | Should -Be 0x5a
