@@ -22,6 +22,11 @@ public sealed class VmFlush
     private long _operations, _hostOps, _batches, _singles, _failed, _skipped;
     private long _firstSequence, _lastSequence;
 
+    // Results wait here until the stub's lock is released: a sink runs the rest of a
+    // PowerShell pipeline on this thread, which may queue, clear or stop this very stub.
+    private readonly List<VmOpResult> _ready = new();
+    private bool _collecting;
+
     internal VmFlush(StubProcess stub, bool continueOnError)
     {
         _stub = stub;
@@ -39,40 +44,51 @@ public sealed class VmFlush
     /// </summary>
     public void RunFullDataAreas(Action<VmOpResult>? sink)
     {
-        lock (_stub.SyncRoot)
+        try
         {
-            if (_stopped)
+            lock (_stub.SyncRoot)
             {
-                SkipPending(sink);
-                return;
+                _collecting = sink is not null;
+                int capacity = _stub.BatchCapacity;
+                while (_stub.Queue.Count > capacity && !_stopped)
+                {
+                    RunBatch(capacity);
+                }
+                if (_stopped)
+                {
+                    SkipPending();
+                }
             }
-            int capacity = _stub.BatchCapacity;
-            while (_stub.Queue.Count > capacity && !_stopped)
-            {
-                RunBatch(capacity, sink);
-            }
-            if (_stopped)
-            {
-                SkipPending(sink);
-            }
+        }
+        finally
+        {
+            Deliver(sink);
         }
     }
 
     /// <summary>Runs what is still pending and returns the flush's totals.</summary>
     public VmFlushSummary Complete(Action<VmOpResult>? sink)
     {
-        lock (_stub.SyncRoot)
+        try
         {
-            var queue = _stub.Queue;
-            if (!_stopped && _batches == 0 && _singles == 0 && queue.Count == 1)
+            lock (_stub.SyncRoot)
             {
-                RunSingle(sink);
+                _collecting = sink is not null;
+                var queue = _stub.Queue;
+                if (!_stopped && _batches == 0 && _singles == 0 && queue.Count == 1)
+                {
+                    RunSingle();
+                }
+                while (!_stopped && queue.Count > 0)
+                {
+                    RunBatch(Math.Min(queue.Count, _stub.BatchCapacity));
+                }
+                SkipPending();
             }
-            while (!_stopped && queue.Count > 0)
-            {
-                RunBatch(Math.Min(queue.Count, _stub.BatchCapacity), sink);
-            }
-            SkipPending(sink);
+        }
+        finally
+        {
+            Deliver(sink);
         }
         return Summary;
     }
@@ -90,7 +106,7 @@ public sealed class VmFlush
         Elapsed = Stopwatch.GetElapsedTime(_startTicks),
     };
 
-    private void RunSingle(Action<VmOpResult>? sink)
+    private void RunSingle()
     {
         _stub.ThrowIfNotRunning();
         var op = _stub.Queue.Pending[0];
@@ -103,11 +119,11 @@ public sealed class VmFlush
         counters.RoundTrips++;
         counters.SingleCalls++;
         _singles++;
-        Report(op, result, VmFlushPath.Single, 0, sink);
+        Report(op, result, VmFlushPath.Single, 0);
         _stub.Queue.RemoveFirst(1);
     }
 
-    private void RunBatch(int count, Action<VmOpResult>? sink)
+    private void RunBatch(int count)
     {
         _stub.ThrowIfNotRunning();
         var data = _stub.Data;
@@ -136,11 +152,11 @@ public sealed class VmFlush
         {
             if (i < executed)
             {
-                Report(pending[i], abi.ToResult(data.TupleResult(i)), VmFlushPath.Batch, batch, sink);
+                Report(pending[i], abi.ToResult(data.TupleResult(i)), VmFlushPath.Batch, batch);
             }
             else
             {
-                Skip(pending[i], sink);
+                Skip(pending[i]);
             }
         }
         _stub.Queue.RemoveFirst(count);
@@ -168,7 +184,7 @@ public sealed class VmFlush
         }
     }
 
-    private void Report(in HostOp op, long result, VmFlushPath path, long batch, Action<VmOpResult>? sink)
+    private void Report(in HostOp op, long result, VmFlushPath path, long batch)
     {
         // Only -4095..-1 are errnos: a high mmap address is a success.
         bool failed = result is >= -4095 and < 0;
@@ -179,14 +195,20 @@ public sealed class VmFlush
             _stub.Counters.Failed++;
             _stopped |= !_continueOnError;
         }
-        sink?.Invoke(NewResult(op, failed ? VmOpStatus.Failed : VmOpStatus.Succeeded, result, batch, path));
+        if (_collecting)
+        {
+            _ready.Add(NewResult(op, failed ? VmOpStatus.Failed : VmOpStatus.Succeeded, result, batch, path));
+        }
     }
 
-    private void Skip(in HostOp op, Action<VmOpResult>? sink)
+    private void Skip(in HostOp op)
     {
         Count(op);
         _skipped++;
-        sink?.Invoke(NewResult(op, VmOpStatus.Skipped, 0, 0, VmFlushPath.None));
+        if (_collecting)
+        {
+            _ready.Add(NewResult(op, VmOpStatus.Skipped, 0, 0, VmFlushPath.None));
+        }
     }
 
     private VmOpResult NewResult(in HostOp op, VmOpStatus status, long result, long batch, VmFlushPath path) => new()
@@ -206,6 +228,20 @@ public sealed class VmFlush
         Path = path,
     };
 
+    private void Deliver(Action<VmOpResult>? sink)
+    {
+        if (sink is null || _ready.Count == 0)
+        {
+            return;
+        }
+        var ready = _ready.ToArray();
+        _ready.Clear();
+        foreach (var result in ready)
+        {
+            sink(result);
+        }
+    }
+
     private void Count(in HostOp op)
     {
         _operations += op.MergedCount;
@@ -217,12 +253,12 @@ public sealed class VmFlush
         _lastSequence = op.Sequence;
     }
 
-    private void SkipPending(Action<VmOpResult>? sink)
+    private void SkipPending()
     {
         var queue = _stub.Queue;
         foreach (ref readonly var op in queue.Pending)
         {
-            Skip(op, sink);
+            Skip(op);
         }
         queue.RemoveFirst(queue.Count);
     }

@@ -4,6 +4,7 @@ namespace UmlTlb.Native;
 
 internal static unsafe partial class Interop
 {
+    internal const short POSIX_SPAWN_SETPGROUP = 0x02;
     internal const short POSIX_SPAWN_SETSIGDEF = 0x04;
     internal const short POSIX_SPAWN_SETSIGMASK = 0x08;
 
@@ -29,6 +30,9 @@ internal static unsafe partial class Interop
 
     [LibraryImport(Libc)]
     internal static partial int posix_spawnattr_setflags(void* attr, short flags);
+
+    [LibraryImport(Libc)]
+    internal static partial int posix_spawnattr_setpgroup(void* attr, int pgroup);
 
     [LibraryImport(Libc)]
     internal static partial int posix_spawnattr_setsigmask(void* attr, void* sigmask);

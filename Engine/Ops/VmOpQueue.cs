@@ -56,6 +56,10 @@ internal sealed class VmOpQueue
     /// <summary>Drops the <paramref name="n"/> oldest host ops, once they have run or been skipped.</summary>
     public void RemoveFirst(int n)
     {
+        if ((uint)n > (uint)_count)
+        {
+            throw new InvalidOperationException($"The queue holds {_count} host ops; {n} cannot be removed.");
+        }
         _head += n;
         _count -= n;
         if (_count == 0)

@@ -124,7 +124,7 @@ public sealed class StubProcess
         string path = StubFiles.Locate(abi, options.StubDirectory);
         int id = StubRegistry.NextId();
         string name = string.IsNullOrEmpty(options.Name) ? $"stub{id}" : options.Name;
-        if (StubRegistry.All.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
+        if (!StubRegistry.TryReserveName(name))
         {
             throw new DuplicateStubNameException(name);
         }
@@ -140,7 +140,6 @@ public sealed class StubProcess
             var tracer = StubTracer.Start(new StubLaunch(path, name, data, dataFd.Fd, physicalMemoryFd.Fd, cpu));
             var stub = new StubProcess(id, name, options, abi, tracer, dataFd, data, physicalMemoryFd, cpu);
             stub.CheckLayout();
-            tracer.Terminated += _ => stub.ReleaseFiles();
             StubRegistry.Add(stub);
             return stub;
         }
@@ -149,6 +148,7 @@ public sealed class StubProcess
             data?.Dispose();
             dataFd.Dispose();
             physicalMemoryFd.Dispose();
+            StubRegistry.ReleaseName(name);
             throw;
         }
     }
@@ -159,8 +159,10 @@ public sealed class StubProcess
         var termination = _tracer.Stop();
         lock (SyncRoot)
         {
-            // Every use of the data area checks, under this lock, that the stub still runs.
+            // Every use of the data area and the memfds checks, under this lock, that the stub still runs.
             Data.Dispose();
+            _dataFd.Dispose();
+            _physicalMemoryFd.Dispose();
         }
         StubRegistry.Remove(this);
         return termination;
@@ -291,14 +293,20 @@ public sealed class StubProcess
 
     public void WritePhysicalMemory(ulong offset, ReadOnlySpan<byte> data)
     {
-        ThrowIfNotRunning();
-        PhysicalMemory.Write(offset, data);
+        lock (SyncRoot)
+        {
+            ThrowIfNotRunning();
+            PhysicalMemory.Write(offset, data);
+        }
     }
 
     public byte[] ReadPhysicalMemory(ulong offset, int length)
     {
-        ThrowIfNotRunning();
-        return PhysicalMemory.Read(offset, length);
+        lock (SyncRoot)
+        {
+            ThrowIfNotRunning();
+            return PhysicalMemory.Read(offset, length);
+        }
     }
 
     /// <summary>Runs any syscall through syscall_stub; for tests and diagnostics.</summary>
@@ -359,15 +367,9 @@ public sealed class StubProcess
             || Data[StubDataLayout.SyscallStub] <= code || Data[StubDataLayout.BatchStub] <= code
             || code >= Abi.TaskSize)
         {
+            var error = new InvalidOperationException($"Stub '{Name}' reported an inconsistent layout (code 0x{code:x}, data 0x{Data[StubDataLayout.StubData]:x}).");
             Stop();
-            throw new InvalidOperationException($"Stub '{Name}' reported an inconsistent layout (code 0x{code:x}, data 0x{Data[StubDataLayout.StubData]:x}).");
+            throw error;
         }
-    }
-
-    private void ReleaseFiles()
-    {
-        // The data area's mapping stays until Stop: a flush may still read it while it learns the stub died.
-        _dataFd.Dispose();
-        _physicalMemoryFd.Dispose();
     }
 }

@@ -9,6 +9,7 @@ namespace UmlTlb;
 public static class StubRegistry
 {
     private static readonly ConcurrentDictionary<int, StubProcess> Stubs = new();
+    private static readonly ConcurrentDictionary<string, bool> Names = new(StringComparer.OrdinalIgnoreCase);
     private static int _lastId;
 
     public static IReadOnlyList<StubProcess> All => Stubs.Values.OrderBy(s => s.Id).ToList();
@@ -23,5 +24,14 @@ public static class StubRegistry
 
     internal static void Add(StubProcess stub) => Stubs[stub.Id] = stub;
 
-    internal static void Remove(StubProcess stub) => Stubs.TryRemove(stub.Id, out _);
+    internal static void Remove(StubProcess stub)
+    {
+        Stubs.TryRemove(stub.Id, out _);
+        ReleaseName(stub.Name);
+    }
+
+    /// <summary>Claims a name before the stub exists, so that two runspaces starting the same name at once cannot both win.</summary>
+    internal static bool TryReserveName(string name) => Names.TryAdd(name, true);
+
+    internal static void ReleaseName(string name) => Names.TryRemove(name, out _);
 }

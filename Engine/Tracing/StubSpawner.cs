@@ -35,7 +35,9 @@ internal static unsafe class StubSpawner
             Interop.sigemptyset(noSignals);
             Check(Interop.posix_spawnattr_setsigdefault(attr, allSignals), "posix_spawnattr_setsigdefault");
             Check(Interop.posix_spawnattr_setsigmask(attr, noSignals), "posix_spawnattr_setsigmask");
-            Check(Interop.posix_spawnattr_setflags(attr, Interop.POSIX_SPAWN_SETSIGDEF | Interop.POSIX_SPAWN_SETSIGMASK), "posix_spawnattr_setflags");
+            // A process group of its own: Ctrl-C or Ctrl-\ at the terminal is meant for PowerShell, not the stubs.
+            Check(Interop.posix_spawnattr_setpgroup(attr, 0), "posix_spawnattr_setpgroup");
+            Check(Interop.posix_spawnattr_setflags(attr, Interop.POSIX_SPAWN_SETSIGDEF | Interop.POSIX_SPAWN_SETSIGMASK | Interop.POSIX_SPAWN_SETPGROUP), "posix_spawnattr_setflags");
 
             fixed (byte* p = pathBytes)
             fixed (byte* a = argBytes)

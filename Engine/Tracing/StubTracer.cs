@@ -38,6 +38,8 @@ internal sealed unsafe class StubTracer
     private int _sleeping;
     private int _finished;
     private bool _stopRequested;
+    private StubTermination? _termination;
+    private bool _wakeFdClosed;
 
     private StubTracer(StubLaunch launch)
     {
@@ -59,11 +61,11 @@ internal sealed unsafe class StubTracer
     /// <summary>The registers of the stub at its first trap, the template of every round trip.</summary>
     public Interop.user_regs_struct InitialRegisters { get; private set; }
 
-    /// <summary>Set when the stub is gone and reaped.</summary>
-    public StubTermination? Termination { get; private set; }
-
-    /// <summary>Raised on the tracer thread once the stub is reaped.</summary>
-    public event Action<StubTermination>? Terminated;
+    /// <summary>
+    /// Set as soon as the stub is reaped (its pid may then belong to another process),
+    /// or when it could not be started.
+    /// </summary>
+    public StubTermination? Termination => _termination ?? _stub?.Termination;
 
     /// <summary>Starts the tracer thread and returns once the stub waits at its first trap.</summary>
     public static StubTracer Start(StubLaunch launch)
@@ -75,6 +77,7 @@ internal sealed unsafe class StubTracer
         if (tracer._startError is { } error)
         {
             tracer._thread.Join();
+            tracer.CloseWakeFd();
             throw error;
         }
         return tracer;
@@ -128,6 +131,7 @@ internal sealed unsafe class StubTracer
         if (Thread.CurrentThread != _thread)
         {
             _thread.Join();
+            CloseWakeFd();
         }
         return Termination!;
     }
@@ -157,6 +161,22 @@ internal sealed unsafe class StubTracer
         if (Termination is { } termination)
         {
             throw new StubExitedException(_launch.Name, termination);
+        }
+    }
+
+    /// <summary>
+    /// Only once the thread has ended and under the callers' lock: a caller may be about
+    /// to write to it, and a closed fd number is soon reused by something else.
+    /// </summary>
+    private void CloseWakeFd()
+    {
+        lock (_callerLock)
+        {
+            if (!_wakeFdClosed)
+            {
+                _wakeFdClosed = true;
+                close(_wakeFd);
+            }
         }
     }
 
@@ -259,6 +279,7 @@ internal sealed unsafe class StubTracer
                 }
                 if ((fds[1].revents & POLLIN) != 0 && stub.TryReap())
                 {
+                    Interlocked.Exchange(ref _sleeping, 0);
                     break;
                 }
             }
@@ -291,24 +312,19 @@ internal sealed unsafe class StubTracer
 
     private void Finish(int pidfd)
     {
-        Termination = _stub?.Termination
+        _termination = _stub?.Termination
             ?? new StubTermination(null, null, false, $"the stub could not be started: {_startError?.Message}");
         Volatile.Write(ref _finished, 1);
         if (Interlocked.CompareExchange(ref _state, Idle, Pending) == Pending
             || Volatile.Read(ref _state) == Running)
         {
-            _commandError ??= new StubExitedException(_launch.Name, Termination);
+            _commandError ??= new StubExitedException(_launch.Name, _termination);
             Volatile.Write(ref _state, Idle);
             _commandDone.Set();
         }
         if (pidfd >= 0)
         {
             close(pidfd);
-        }
-        close(_wakeFd);
-        if (_startError is null)
-        {
-            Terminated?.Invoke(Termination);
         }
     }
 

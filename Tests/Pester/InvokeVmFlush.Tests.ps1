@@ -132,6 +132,39 @@ Describe 'Invoke-VmFlush' -Tag 'CI' {
         $err[0].CategoryInfo.Category | Should -Be 'InvalidType'
     }
 
+    Context 'commands later in the same pipeline' {
+        It 'may stop the stub while results still arrive' {
+            $victim = Start-TestStub 'flush-stop-midway'
+            New-SeparateMmap 3 | Add-VmOp -Stub $victim | Out-Null
+            $seen = @(Invoke-VmFlush -Stub $victim | ForEach-Object { if ($_.Sequence -eq 1) { Stop-StubProcess $victim }; $_ })
+            $seen | Should -HaveCount 3
+            $seen.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+            $victim.State | Should -Be 'Exited'
+            Test-Path "/proc/$($victim.ProcessId)" | Should -BeFalse
+        }
+
+        It 'may queue an op that then runs, and never merges it into one that already ran' {
+            Add-VmOp Mmap 0x10000000 0x1000 rw- 0x0 -Stub $stub | Out-Null
+            Add-VmOp Mmap 0x10002000 0x1000 rw- 0x2000 -Stub $stub | Out-Null
+            # The new op continues the second one in address and offset: merged into it, it would never run.
+            $added = @(Invoke-VmFlush -Stub $stub | Select-Object -Last 1 |
+                ForEach-Object { Add-VmOp Mmap 0x10003000 0x1000 rw- 0x3000 -Stub $stub })
+            $added | Should -HaveCount 1
+            $added[0].Coalesced | Should -BeFalse
+            $stub.PendingOperations | Should -Be 1
+            Invoke-VmFlush -Stub $stub | ForEach-Object Status | Should -Be 'Succeeded'
+            Get-MapAt $stub.ProcessId 0x10003000 | Should -Not -BeNullOrEmpty
+            $stub.PendingOperations | Should -Be 0
+        }
+
+        It 'may clear the queue without breaking it' {
+            New-SeparateMmap 3 | Add-VmOp -Stub $stub | Out-Null
+            Invoke-VmFlush -Stub $stub | ForEach-Object { Clear-VmOp -Stub $stub } | Out-Null
+            $stub.PendingOperations | Should -Be 0
+            Add-VmOp Munmap 0x10000000 0x1000 -Stub $stub | Invoke-VmFlush | ForEach-Object Status | Should -Be 'Succeeded'
+        }
+    }
+
     It 'writes VmOpNotQueued for a VmOp that never went through Add-VmOp' {
         $op = [UmlTlb.VmOp]@{ Operation = 'Mmap'; Address = 0x10000000; Length = 0x1000; Protection = 'Read' }
         $r = $op | Invoke-VmFlush -ErrorVariable err -ErrorAction SilentlyContinue

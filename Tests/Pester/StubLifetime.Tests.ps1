@@ -101,6 +101,17 @@ Describe 'A stub killed from outside' -Tag 'CI' {
     }
 }
 
+Describe 'A stub and the terminal' -Tag 'CI' {
+    It 'runs in a process group of its own, so that Ctrl-C at the terminal does not reach it' {
+        $stub = Start-TestStub 'pgroup'
+        # /proc/<pid>/stat: pid (comm) state ppid pgrp ...
+        $stubGroup = ((Get-Content "/proc/$($stub.ProcessId)/stat") -replace '^.*\) ', '' -split ' ')[2]
+        $ourGroup = ((Get-Content "/proc/$PID/stat") -replace '^.*\) ', '' -split ' ')[2]
+        $stubGroup | Should -Be $stub.ProcessId
+        $stubGroup | Should -Not -Be $ourGroup
+    }
+}
+
 Describe 'A PowerShell process killed with SIGKILL' -Tag 'CI' {
     It 'leaves none of its stubs behind' {
         $argv = @((Get-Content "/proc/$PID/cmdline" -Raw) -split "`0" | Where-Object { $_ })
