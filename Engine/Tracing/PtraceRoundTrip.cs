@@ -40,7 +40,7 @@ internal sealed class PtraceRoundTrip : IStubRoundTrip
     {
         _nr = nr;
         args.CopyTo(_args);
-        _tracer.Invoke(_single);
+        _tracer.Invoke(_single, expectShort: true);
         return _result;
     }
 

@@ -88,7 +88,7 @@ internal sealed unsafe class StubTracer
     /// command at a time; an exception it throws is rethrown here. Throws
     /// <see cref="StubExitedException"/> when the stub is gone.
     /// </summary>
-    public void Invoke(Action<PtraceStub> command)
+    public void Invoke(Action<PtraceStub> command, bool expectShort = false)
     {
         lock (_callerLock)
         {
@@ -105,7 +105,7 @@ internal sealed unsafe class StubTracer
             {
                 Wake();
             }
-            AwaitCommand();
+            AwaitCommand(expectShort);
             _command = null;
             if (_commandError is { } error)
             {
@@ -141,9 +141,9 @@ internal sealed unsafe class StubTracer
     /// CPU would only delay it, so it sleeps at once; elsewhere it spins without yielding,
     /// as a sched_yield per turn would add its own cost to every round trip.
     /// </summary>
-    private void AwaitCommand()
+    private void AwaitCommand(bool expectShort)
     {
-        if (_launch.Cpu is int cpu && Interop.sched_getcpu() == cpu)
+        if (!expectShort || _launch.Cpu is int cpu && Interop.sched_getcpu() == cpu)
         {
             _commandDone.Wait();
             return;
@@ -255,7 +255,12 @@ internal sealed unsafe class StubTracer
             long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
             while (Volatile.Read(ref _state) != Pending && Stopwatch.GetTimestamp() < spinUntil)
             {
-                Thread.SpinWait(20);
+                // The caller is often woken on this CPU (the kernel places a wakee near its waker):
+                // yield to it, and spin only when nothing else wants the CPU.
+                if (!Thread.Yield())
+                {
+                    Thread.SpinWait(20);
+                }
             }
             if (Volatile.Read(ref _state) == Pending)
             {
