@@ -2,7 +2,11 @@ using UmlTlb.Native;
 
 namespace UmlTlb.Processes;
 
-/// <summary>Spreads colocated stubs over the CPUs this process may use.</summary>
+/// <summary>
+/// Spreads colocated stubs over the CPUs this process may use, avoiding the CPU of
+/// the thread that starts the stub: that thread is likely to be the one handing it
+/// work, and a caller that shares the tracer's CPU waits for it instead of spinning.
+/// </summary>
 internal static unsafe class CpuPicker
 {
     private static int _next;
@@ -25,6 +29,11 @@ internal static unsafe class CpuPicker
         if (allowed.Count == 0)
         {
             allowed.Add(0);
+        }
+        int current = Interop.sched_getcpu();
+        if (allowed.Count > 1)
+        {
+            allowed.Remove(current);
         }
         return allowed[(Interlocked.Increment(ref _next) - 1) % allowed.Count];
     }
