@@ -81,11 +81,27 @@ internal sealed unsafe class PtraceStub
     }
 
     /// <summary>Waits for the stub's first stop, the SIGSTOP it sends itself once it is ready to be traced.</summary>
-    public void WaitForSelfStop()
+    /// <remarks>
+    /// Polled rather than waited for, with a deadline: a stub program that never gets
+    /// this far (a wrong file, a broken build) must fail Start, not hang it.
+    /// </remarks>
+    public void WaitForSelfStop(TimeSpan timeout)
     {
+        long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        var spinner = new SpinWait();
         while (true)
         {
-            var status = Wait(0);
+            var status = Wait(Interop.WNOHANG, allowNone: true);
+            if (status.Raw == -1)
+            {
+                if (System.Diagnostics.Stopwatch.GetTimestamp() > deadline)
+                {
+                    KillAndReap();
+                    throw new TimeoutException($"The stub program (pid {Pid}) did not stop itself within {timeout.TotalSeconds:F0} s of its start.");
+                }
+                spinner.SpinOnce(sleep1Threshold: 20);
+                continue;
+            }
             if (!status.Stopped)
             {
                 throw Reaped(status);

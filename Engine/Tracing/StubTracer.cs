@@ -24,6 +24,8 @@ internal sealed unsafe class StubTracer
     /// </summary>
     private static readonly long SpinTicks = Stopwatch.Frequency * 50 / 1_000_000;
 
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(5);
+
     private readonly StubLaunch _launch;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _started = new(false);
@@ -233,7 +235,7 @@ internal sealed unsafe class StubTracer
         Pid = pid;
         var stub = new PtraceStub(pid, _launch.Name, _launch.Data);
         _stub = stub;
-        stub.WaitForSelfStop();
+        stub.WaitForSelfStop(StartTimeout);
         // EXITKILL: should this whole process die, the kernel kills the stub with it.
         stub.SetOptions(Interop.PTRACE_O_EXITKILL);
         stub.Resume();

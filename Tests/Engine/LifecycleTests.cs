@@ -260,6 +260,28 @@ public abstract class LifecycleTests : StubTestBase
     }
 
     [Fact]
+    public void StubProgramThatNeverStopsFailsStartWithinItsDeadlineAndLeavesNothing()
+    {
+        string dir = Directory.CreateTempSubdirectory("umltlb-tests-").FullName;
+        try
+        {
+            string fake = Path.Combine(dir, "umltlb-stub-" + Architecture);
+            File.WriteAllText(fake, "#!/bin/sh\nexec sleep 60\n");
+            File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            var childrenBefore = ProcView.Children();
+
+            var e = Assert.Throws<TimeoutException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, StubDirectory = dir }));
+
+            Assert.Contains("did not stop itself", e.Message);
+            Assert.True(ProcView.Children().IsSubsetOf(childrenBefore));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void FiftyStubsLeaveNoChildProcessOrThread()
     {
         var childrenBefore = ProcView.Children();

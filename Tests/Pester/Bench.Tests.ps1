@@ -1,0 +1,36 @@
+# The benchmark still runs: a quick pass of the bench program and of the cmdlet script,
+# checked through the CSV they write. Speed itself is never asserted here.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:ModulePath = Get-UmlTlbModulePath
+    $script:Root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    $script:Csv = Join-Path ([IO.Path]::GetTempPath()) "umltlb-bench-smoke-$PID.csv"
+    Remove-Item $Csv -ErrorAction SilentlyContinue
+}
+
+AfterAll {
+    Remove-Item $Csv -ErrorAction SilentlyContinue
+}
+
+Describe 'build.ps1 Bench, quick form' -Tag 'CI' {
+    It 'measures native and batched rows into one CSV run' {
+        $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source
+        & $dotnet run -c Release --project (Join-Path $Root 'Bench/UmlTlb.Bench.csproj') -- --quick --ways native,batch --csv $Csv --run-id smoke *> $null
+        $LASTEXITCODE | Should -Be 0
+        $rows = @(Import-Csv $Csv | Where-Object RunId -eq 'smoke')
+        @($rows | Where-Object Way -eq 'native') | Should -HaveCount 1
+        @($rows | Where-Object { $_.Way -eq 'batch' -and $_.Architecture -eq 'x86_64' }).Count | Should -BeGreaterThan 3
+        $rows | Where-Object { $_.Way -in 'native', 'batch' } | ForEach-Object { [double]$_.NsPerOp | Should -BeGreaterThan 0 }
+    }
+
+    It 'adds the cmdlet pipeline rows to the same run' {
+        $pwsh = Join-Path $PSHOME 'pwsh.dll'
+        $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source
+        & $dotnet $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'Bench/cmdlet-bench.ps1') -Csv $Csv -RunId smoke -ModulePath $ModulePath -N 64 -Repetitions 1 *> $null
+        $LASTEXITCODE | Should -Be 0
+        $cmdlet = @(Import-Csv $Csv | Where-Object { $_.RunId -eq 'smoke' -and $_.Way -eq 'cmdlet' })
+        $cmdlet | Should -HaveCount 2
+        $cmdlet | ForEach-Object { [double]$_.RatioToNative | Should -BeGreaterThan 0 }
+    }
+}
