@@ -235,44 +235,38 @@ public abstract class LifecycleTests : StubTestBase
     }
 
     [Fact]
-    public void StubProgramThatExitsAtOnceFailsStartAndLeavesNothing()
-    {
-        string dir = Directory.CreateTempSubdirectory("umltlb-tests-").FullName;
-        try
+    public void StubProgramThatExitsAtOnceFailsStartAndLeavesNothing() =>
+        WithFakeStubProgram("exit 13", dir =>
         {
-            string fake = Path.Combine(dir, "umltlb-stub-" + Architecture);
-            File.WriteAllText(fake, "#!/bin/sh\nexit 13\n");
-            File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserExecute);
-            var childrenBefore = ProcView.Children();
             int memfdsBefore = ProcView.Fds(Environment.ProcessId).Values.Count(t => t.StartsWith("/memfd:umltlb-", StringComparison.Ordinal));
 
             var e = Assert.Throws<StubExitedException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, StubDirectory = dir }));
 
             Assert.Contains("13", e.Message);
             Assert.Contains("parent was gone", e.Message);
-            Assert.True(ProcView.Children().IsSubsetOf(childrenBefore));
             Assert.Equal(memfdsBefore, ProcView.Fds(Environment.ProcessId).Values.Count(t => t.StartsWith("/memfd:umltlb-", StringComparison.Ordinal)));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+        });
 
     [Fact]
-    public void StubProgramThatNeverStopsFailsStartWithinItsDeadlineAndLeavesNothing()
+    public void StubProgramThatNeverStopsFailsStartWithinItsDeadlineAndLeavesNothing() =>
+        WithFakeStubProgram("exec sleep 60", dir =>
+        {
+            var e = Assert.Throws<TimeoutException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, StubDirectory = dir }));
+
+            Assert.Contains("did not stop itself", e.Message);
+        });
+
+    /// <summary>Runs <paramref name="test"/> with a shell script in place of the stub; no child may be left after it.</summary>
+    private void WithFakeStubProgram(string script, Action<string> test)
     {
         string dir = Directory.CreateTempSubdirectory("umltlb-tests-").FullName;
         try
         {
             string fake = Path.Combine(dir, "umltlb-stub-" + Architecture);
-            File.WriteAllText(fake, "#!/bin/sh\nexec sleep 60\n");
+            File.WriteAllText(fake, "#!/bin/sh\n" + script + "\n");
             File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserExecute);
             var childrenBefore = ProcView.Children();
-
-            var e = Assert.Throws<TimeoutException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, StubDirectory = dir }));
-
-            Assert.Contains("did not stop itself", e.Message);
+            test(dir);
             Assert.True(ProcView.Children().IsSubsetOf(childrenBefore));
         }
         finally
