@@ -139,8 +139,9 @@ internal sealed unsafe class StubTracer
     }
 
     /// <summary>
-    /// Spins while the answer is likely close, then sleeps. A caller on the tracer's own
-    /// CPU would only delay it, so it sleeps at once; elsewhere it spins without yielding,
+    /// For a single round trip (about 10 µs) spins while the answer is likely close, then
+    /// sleeps; a batch takes long enough to sleep at once. A caller on the tracer's own CPU
+    /// would only delay it, so it sleeps at once too; elsewhere it spins without yielding,
     /// as a sched_yield per turn would add its own cost to every round trip.
     /// </summary>
     private void AwaitCommand(bool expectShort)
