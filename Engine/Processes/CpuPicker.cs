@@ -37,29 +37,4 @@ internal static unsafe class CpuPicker
         }
         return allowed[(Interlocked.Increment(ref _next) - 1) % allowed.Count];
     }
-
-    /// <summary>
-    /// Moves the calling thread off <paramref name="cpu"/> and gives it its own affinity
-    /// back at once: the kernel migrates it on the first call and leaves it where it is
-    /// after the second. False when it cannot go anywhere else.
-    /// </summary>
-    public static bool StepOff(int cpu)
-    {
-        ulong* original = stackalloc ulong[16];
-        ulong* elsewhere = stackalloc ulong[16];
-        new Span<ulong>(original, 16).Clear();
-        if (Interop.sched_getaffinity(0, 16 * sizeof(ulong), original) != 0)
-        {
-            return false;
-        }
-        new Span<ulong>(original, 16).CopyTo(new Span<ulong>(elsewhere, 16));
-        elsewhere[cpu / 64] &= ~(1UL << (cpu % 64));
-        if (new Span<ulong>(elsewhere, 16).IndexOfAnyExcept(0UL) < 0
-            || Interop.sched_setaffinity(0, 16 * sizeof(ulong), elsewhere) != 0)
-        {
-            return false;
-        }
-        Interop.sched_setaffinity(0, 16 * sizeof(ulong), original);
-        return true;
-    }
 }

@@ -140,16 +140,13 @@ internal sealed unsafe class StubTracer
 
     /// <summary>
     /// For a single round trip (about 10 µs) spins while the answer is likely close, then
-    /// sleeps; a batch takes long enough to sleep at once. A caller that finds itself on
-    /// the tracer's CPU (the kernel wakes a sleeper next to its waker) steps off it first:
-    /// spinning there would only delay the tracer, and sleeping keeps it there for good.
-    /// Elsewhere it spins without yielding, as a sched_yield per turn would add its own
-    /// cost to every round trip.
+    /// sleeps; a batch takes long enough to sleep at once. A caller on the tracer's own CPU
+    /// would only delay it, so it sleeps at once too; elsewhere it spins without yielding,
+    /// as a sched_yield per turn would add its own cost to every round trip.
     /// </summary>
     private void AwaitCommand(bool expectShort)
     {
-        if (!expectShort
-            || _launch.Cpu is int cpu && Interop.sched_getcpu() == cpu && !Processes.CpuPicker.StepOff(cpu))
+        if (!expectShort || _launch.Cpu is int cpu && Interop.sched_getcpu() == cpu)
         {
             _commandDone.Wait();
             return;
