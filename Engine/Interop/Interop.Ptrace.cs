@@ -6,7 +6,6 @@ internal static partial class Interop
 {
     internal const int PTRACE_TRACEME = 0;
     internal const int PTRACE_CONT = 7;
-    internal const int PTRACE_KILL = 8;
     internal const int PTRACE_GETREGS = 12;
     internal const int PTRACE_SETREGS = 13;
     internal const int PTRACE_SETOPTIONS = 0x4200;

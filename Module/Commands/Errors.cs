@@ -36,7 +36,7 @@ internal static class Errors
         new InvalidOperationException($"{op} (host op #{op.HostOp}) was discarded by Clear-VmOp in stub '{op.Stub?.Name}' and never ran."),
         "VmOpNotPending", ErrorCategory.InvalidOperation, op);
 
-    public static ErrorRecord Unmapped(Views.UnmappedMemoryException e, StubProcess stub) =>
+    public static ErrorRecord Unmapped(Views.UnmappedMemoryException e) =>
         new(e, "StubMemoryUnmapped", ErrorCategory.ReadError, e.Address);
 
     public static ErrorRecord OutOfRange(Exception e, object target) =>

@@ -27,7 +27,7 @@ public sealed class ReadStubMemoryCommand : StubCommandBase
         }
         catch (Views.UnmappedMemoryException e)
         {
-            WriteError(Errors.Unmapped(e, stub));
+            WriteError(Errors.Unmapped(e));
         }
     }
 }

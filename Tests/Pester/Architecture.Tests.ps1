@@ -3,8 +3,7 @@
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:ModulePath = Get-UmlTlbModulePath
-    Import-Module $script:ModulePath -ErrorAction Stop
+    $script:ModulePath = Import-UmlTlbModule
 }
 
 Describe 'A <Architecture> stub' -Tag 'CI' -ForEach @(

@@ -3,8 +3,7 @@
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:ModulePath = Get-UmlTlbModulePath
-    Import-Module $script:ModulePath -ErrorAction Stop
+    $script:ModulePath = Import-UmlTlbModule
     $script:stub = Start-StubProcess -Name 'format'
     Add-VmOp Mmap 0x10000000 0x1000 rw- 0x2000 -Stub $stub | Invoke-VmFlush | Out-Null
 }

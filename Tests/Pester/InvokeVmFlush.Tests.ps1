@@ -3,8 +3,7 @@
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:ModulePath = Get-UmlTlbModulePath
-    Import-Module $script:ModulePath -ErrorAction Stop
+    $script:ModulePath = Import-UmlTlbModule
 
     # N one-page mmaps two pages apart, so that none merges.
     function New-SeparateMmap([int] $Count, [uint64] $Base = 0x10000000, [string] $Protection = 'rw-') {

@@ -1,15 +1,21 @@
 # Shared set-up and helpers of the Pester suite. Each *.Tests.ps1 imports it by path
-# in its BeforeAll:
+# in its BeforeAll, then the module under test:
 #   Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-#   $script:ModulePath = Get-UmlTlbModulePath
-#   Import-Module $script:ModulePath -ErrorAction Stop
-# The UmlTlb cmdlets these helpers call are those the test file imported.
+#   $script:ModulePath = Import-UmlTlbModule
 
 # The module under test: $env:UMLTLB_MODULE_PATH (build.ps1 Test sets it), else
 # <repo>/out/UmlTlb; resolved to a full path (runspaces started by the tests import it too).
 function Get-UmlTlbModulePath {
     $path = if ($env:UMLTLB_MODULE_PATH) { $env:UMLTLB_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/UmlTlb' }
     (Resolve-Path $path).Path
+}
+
+# Imports the module under test for the whole session (the helpers below call its
+# cmdlets too) and returns its path, for runspaces the tests start themselves.
+function Import-UmlTlbModule {
+    $path = Get-UmlTlbModulePath
+    Import-Module $path -Global -ErrorAction Stop
+    $path
 }
 
 # --- /proc/<pid>/maps -----------------------------------------------------------
