@@ -143,12 +143,16 @@ public sealed class StubProcess
             StubRegistry.Add(stub);
             return stub;
         }
-        catch
+        catch (Exception e)
         {
             data?.Dispose();
             dataFd.Dispose();
             physicalMemoryFd.Dispose();
             StubRegistry.ReleaseName(name);
+            if (e is Native.UnixErrorException { Errno: Native.Errno.ENOEXEC })
+            {
+                throw new StubArchitectureNotSupportedException(abi.Architecture, e);
+            }
             throw;
         }
     }

@@ -12,9 +12,12 @@ internal static class Errors
     public static ErrorRecord StubNotRunning(StubExitedException e, StubProcess? stub) =>
         new(e, "StubNotRunning", ErrorCategory.ResourceUnavailable, stub);
 
-    public static ErrorRecord StubStartFailed(Exception e, string? name) => e is DuplicateStubNameException
-        ? new(e, "StubNameInUse", ErrorCategory.ResourceExists, name)
-        : new(e, "StubStartFailed", ErrorCategory.OpenError, name);
+    public static ErrorRecord StubStartFailed(Exception e, string? name) => e switch
+    {
+        DuplicateStubNameException => new(e, "StubNameInUse", ErrorCategory.ResourceExists, name),
+        StubArchitectureNotSupportedException a => new(e, "StubArchitectureNotSupported", ErrorCategory.NotEnabled, a.Architecture),
+        _ => new(e, "StubStartFailed", ErrorCategory.OpenError, name),
+    };
 
     public static ErrorRecord Rejected(VmOpRejection rejection) =>
         new(new VmOpRejectedException(rejection), rejection.Reason.ToString(), ErrorCategory.InvalidArgument, rejection.OffendingValue);

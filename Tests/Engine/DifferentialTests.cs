@@ -109,9 +109,10 @@ public abstract class DifferentialTests : StubTestBase
 
     private int _cases, _ops, _hostOps, _failures, _skipped, _batches, _multiBatchCases, _coalesced, _flushes;
 
-    [Fact]
+    [SkippableFact]
     public void BatchedAndSingleFlushesMatchTheModelAndEachOther()
     {
+        SkipUnlessSupported();
         ulong seed = ulong.Parse(Environment.GetEnvironmentVariable("UMLTLB_PROPERTY_SEED") ?? (Architecture == StubArchitecture.x86_64 ? "20051107" : "20051108"), CultureInfo.InvariantCulture);
         // build.ps1 Test -Soak (UMLTLB_SOAK=1) runs twenty-five times as many scenarios.
         string defaultCases = Environment.GetEnvironmentVariable("UMLTLB_SOAK") == "1" ? "1000" : "40";

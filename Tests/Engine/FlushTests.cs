@@ -16,7 +16,7 @@ public abstract class FlushTests : StubTestBase
 
     private int WordSize => Architecture == StubArchitecture.x86_64 ? 8 : 4;
 
-    [Fact]
+    [SkippableFact]
     public void OneHostOpTakesTheSinglePath()
     {
         var stub = Start();
@@ -46,7 +46,7 @@ public abstract class FlushTests : StubTestBase
         model.AssertMemoryMatches(stub, At(0), 4, pattern, "single");
     }
 
-    [Fact]
+    [SkippableFact]
     public void TwoHostOpsTakeTheBatchPath()
     {
         var stub = Start();
@@ -63,7 +63,7 @@ public abstract class FlushTests : StubTestBase
         Assert.Equal((0L, 1L, 2L), (stats.SingleCalls, stats.Batches, stats.BatchedOperations));
     }
 
-    [Fact]
+    [SkippableFact]
     public void AnEmptyFlushRunsNothing()
     {
         var stub = Start();
@@ -77,7 +77,7 @@ public abstract class FlushTests : StubTestBase
         Assert.Equal(switches, ProcView.VoluntarySwitches(stub.ProcessId));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(1, 0)]
     [InlineData(1, 1)]
     [InlineData(1, 7)]
@@ -123,7 +123,7 @@ public abstract class FlushTests : StubTestBase
         model.AssertMapsMatch(stub, $"{n} ops");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(false)]
     [InlineData(true)]
     public void AFailingOpStopsTheFlushUnlessToldToContinue(bool continueOnError)
@@ -166,7 +166,7 @@ public abstract class FlushTests : StubTestBase
         model.AssertMapsMatch(stub, continueOnError ? "continued" : "stopped");
     }
 
-    [Fact]
+    [SkippableFact]
     public void AFailureInTheFirstDataAreaSkipsEveryLaterOne()
     {
         var stub = Start();
@@ -207,7 +207,7 @@ public abstract class FlushTests : StubTestBase
         Assert.Equal(VmOpStatus.Succeeded, Assert.Single(next).Status);
     }
 
-    [Fact]
+    [SkippableFact]
     public void AFailingSingleOpReportsItsErrno()
     {
         var stub = Start();
@@ -220,7 +220,7 @@ public abstract class FlushTests : StubTestBase
         Assert.Equal(1, summary.Failed);
     }
 
-    [Fact]
+    [SkippableFact]
     public void PhysicalMemoryWritesShowThroughExistingMappings()
     {
         var stub = Start(physicalPages: 8);

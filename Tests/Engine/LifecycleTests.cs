@@ -17,7 +17,7 @@ public abstract class LifecycleTests : StubTestBase
 
     public sealed class I386(StubFixture fixture, ITestOutputHelper output) : LifecycleTests(fixture, output, StubArchitecture.i386);
 
-    [Fact]
+    [SkippableFact]
     public void StartedStubRunsTracedByItsTracerThread()
     {
         var stub = Start();
@@ -33,7 +33,7 @@ public abstract class LifecycleTests : StubTestBase
         Assert.StartsWith("t", status["State"]);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(1)]
     [InlineData(5)]
     public void StartedStubHoldsOnlyItsCodeAndDataPages(int batchPages)
@@ -62,7 +62,7 @@ public abstract class LifecycleTests : StubTestBase
         Assert.True(others.Count <= 1, all);
     }
 
-    [Fact]
+    [SkippableFact]
     public void StubHoldsExactlyTheDataAndPhysicalMemoryFiles()
     {
         var stub = Start();
@@ -73,7 +73,7 @@ public abstract class LifecycleTests : StubTestBase
         Assert.Equal($"/memfd:umltlb-physmem-{stub.Id} (deleted)", fds[4]);
     }
 
-    [Fact]
+    [SkippableFact]
     public void GetpidRunsOnBothPaths()
     {
         var stub = Start();
@@ -84,7 +84,7 @@ public abstract class LifecycleTests : StubTestBase
         Assert.All(results, r => Assert.Equal(stub.ProcessId, r));
     }
 
-    [Fact]
+    [SkippableFact]
     public void BatchStopsAtTheFirstFailingRawSyscallUnlessToldToContinue()
     {
         var stub = Start();
@@ -101,7 +101,7 @@ public abstract class LifecycleTests : StubTestBase
         Assert.Equal(new long[] { stub.ProcessId, -22, stub.ProcessId }, all);
     }
 
-    [Fact]
+    [SkippableFact]
     public void StopKillsReapsAndEndsTheTracerThread()
     {
         var stub = Start();
@@ -126,7 +126,7 @@ public abstract class LifecycleTests : StubTestBase
         Assert.Throws<StubExitedException>(() => stub.RunSingleSyscall(GetpidNr));
     }
 
-    [Fact]
+    [SkippableFact]
     public void StubKilledFromOutsideIsNoticedReapedAndReported()
     {
         var stub = Start();
@@ -154,7 +154,7 @@ public abstract class LifecycleTests : StubTestBase
         Assert.Equal(StubState.Faulted, stub.State);
     }
 
-    [Fact]
+    [SkippableFact]
     public void StubThatFaultsInARoundTripIsReapedAndReported()
     {
         var stub = Start();
@@ -171,7 +171,7 @@ public abstract class LifecycleTests : StubTestBase
         Assert.Throws<StubExitedException>(() => stub.RunSingleSyscall(GetpidNr));
     }
 
-    [Fact]
+    [SkippableFact]
     public void JobControlStopFromOutsideIsSwallowed()
     {
         var stub = Start();
@@ -186,7 +186,7 @@ public abstract class LifecycleTests : StubTestBase
         Assert.Contains(ProcView.Maps(stub.ProcessId), m => m.Start == At(0));
     }
 
-    [Fact]
+    [SkippableFact]
     public void FatalSignalFromOutsideEndsTheStubAtItsNextRoundTrip()
     {
         var stub = Start();
@@ -202,7 +202,7 @@ public abstract class LifecycleTests : StubTestBase
         Assert.False(ProcView.ProcessExists(pid), $"/proc/{pid} still exists: not reaped");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(StubAffinity.Colocated)]
     [InlineData(StubAffinity.Any)]
     public void AffinityDecidesWhereStubAndTracerMayRun(StubAffinity affinity)
@@ -225,7 +225,20 @@ public abstract class LifecycleTests : StubTestBase
         }
     }
 
-    [Fact]
+    [SkippableFact]
+    public void AnArchitectureThisKernelCannotRunIsRefusedWithTheReason()
+    {
+        string? reason = ArchitectureSupport.WhyNot(Architecture);
+        Skip.If(reason is null, $"this kernel runs {Architecture} stubs");
+
+        var e = Assert.Throws<StubArchitectureNotSupportedException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture }));
+
+        Assert.Equal(Architecture, e.Architecture);
+        Assert.Contains("ENOEXEC", e.Message);
+        Assert.DoesNotContain(StubRegistry.All, s => s.Architecture == Architecture);
+    }
+
+    [SkippableFact]
     public void InvalidStartOptionsAreRefused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, BatchPages = 0 }));
@@ -234,7 +247,7 @@ public abstract class LifecycleTests : StubTestBase
         Assert.Throws<FileNotFoundException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, StubDirectory = "/nonexistent-umltlb" }));
     }
 
-    [Fact]
+    [SkippableFact]
     public void StubProgramThatExitsAtOnceFailsStartAndLeavesNothing() =>
         WithFakeStubProgram("exit 13", dir =>
         {
@@ -247,7 +260,7 @@ public abstract class LifecycleTests : StubTestBase
             Assert.Equal(memfdsBefore, ProcView.Fds(Environment.ProcessId).Values.Count(t => t.StartsWith("/memfd:umltlb-", StringComparison.Ordinal)));
         });
 
-    [Fact]
+    [SkippableFact]
     public void StubProgramThatNeverStopsFailsStartWithinItsDeadlineAndLeavesNothing() =>
         WithFakeStubProgram("exec sleep 60", dir =>
         {
@@ -275,9 +288,10 @@ public abstract class LifecycleTests : StubTestBase
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void FiftyStubsLeaveNoChildProcessOrThread()
     {
+        SkipUnlessSupported();
         var childrenBefore = ProcView.Children();
         var stubs = new List<StubProcess>();
         try
@@ -307,7 +321,7 @@ public abstract class LifecycleTests : StubTestBase
             $"tracer threads remain: {string.Join(",", ProcView.Tasks().Intersect(tids))}");
     }
 
-    [Fact]
+    [SkippableFact]
     public void FlushesStayCorrectWhileThisProcessStartsAndReapsOtherChildren()
     {
         var stub = Start();

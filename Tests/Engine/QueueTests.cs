@@ -59,7 +59,7 @@ public abstract class QueueTests : StubTestBase
 
     public static TheoryData<string> CaseNames => new(Cases.Keys);
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(CaseNames))]
     public void MergesByTheSeedsRules(string name)
     {
@@ -93,7 +93,7 @@ public abstract class QueueTests : StubTestBase
         model.AssertMapsMatch(stub, name);
     }
 
-    [Fact]
+    [SkippableFact]
     public void WithoutCoalescingNothingMerges()
     {
         var stub = Start();
@@ -114,7 +114,7 @@ public abstract class QueueTests : StubTestBase
         Assert.All(results, r => Assert.Equal(1, r.MergedCount));
     }
 
-    [Fact]
+    [SkippableFact]
     public void AnOpNeverMergesIntoOneAlreadyFlushed()
     {
         var stub = Start();
@@ -128,7 +128,7 @@ public abstract class QueueTests : StubTestBase
         Assert.True(stub.IsPending(second.HostSequence));
     }
 
-    [Fact]
+    [SkippableFact]
     public void EnqueueingAVmOpRecordsWhereItWent()
     {
         var stub = Start();
@@ -150,7 +150,7 @@ public abstract class QueueTests : StubTestBase
         Assert.Equal(a.HostOp + 1, c.HostOp);
     }
 
-    [Fact]
+    [SkippableFact]
     public void ClearingDropsThePendingOpsWithoutRunningThem()
     {
         var stub = Start();

@@ -9,6 +9,12 @@ AfterAll {
     Stop-TestStub
 }
 
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $null = Import-UmlTlbModule
+    $script:I386Unsupported = $null -ne (Get-ArchitectureSkipReason 'i386')
+}
+
 Describe 'Start-StubProcess' -Tag 'CI' {
     BeforeAll {
         $script:stub = Start-TestStub 'props'
@@ -131,7 +137,14 @@ Describe 'Start-StubProcess' -Tag 'CI' {
         $completion.CompletionMatches.CompletionText | Should -Contain $Expected
     }
 
-    It 'starts an i386 stub with -Architecture i386' {
+    It 'refuses -Architecture i386 with the reason on a kernel that runs no 32-bit programs' -Skip:(-not $I386Unsupported) {
+        $e = { Start-StubProcess -Architecture i386 -Name 'arch32-refused' } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeExactly 'StubArchitectureNotSupported,UmlTlb.Commands.StartStubProcessCommand'
+        $e.Exception.Message | Should -Match 'ENOEXEC'
+        Get-StubProcess -Name 'arch32-refused' -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'starts an i386 stub with -Architecture i386' -Skip:$I386Unsupported {
         $s = Start-StubProcess -Architecture i386 -Name 'arch32'
         Register-TestStub $s
         try {

@@ -18,6 +18,26 @@ function Import-UmlTlbModule {
     $path
 }
 
+# Why this kernel cannot run stubs of the architecture (e.g. no IA32 emulation for
+# i386), or $null when it can. Probed once per session by starting a stub; tests of
+# that architecture then report themselves as skipped with the reason.
+$script:ArchitectureSkipReasons = @{}
+function Get-ArchitectureSkipReason([string] $Architecture) {
+    if (-not $script:ArchitectureSkipReasons.ContainsKey($Architecture)) {
+        $reason = $null
+        try {
+            Start-StubProcess -Architecture $Architecture -Name "probe-$Architecture-$([guid]::NewGuid().ToString('N'))" -PhysicalMemorySize 4096 |
+                Stop-StubProcess
+        }
+        catch {
+            if ($_.FullyQualifiedErrorId -notlike 'StubArchitectureNotSupported,*') { throw }
+            $reason = $_.Exception.Message
+        }
+        $script:ArchitectureSkipReasons[$Architecture] = $reason
+    }
+    $script:ArchitectureSkipReasons[$Architecture]
+}
+
 # --- /proc/<pid>/maps -----------------------------------------------------------
 
 # One object per line of /proc/<pid>/maps.

@@ -72,6 +72,7 @@ public abstract class StubTestBase : IClassFixture<StubFixture>, IDisposable
 
     protected StubProcess Start(int batchPages = 1, ulong physicalPages = 128, StubAffinity affinity = StubAffinity.Colocated)
     {
+        SkipUnlessSupported();
         var stub = StubProcess.Start(new StubStartOptions
         {
             Architecture = Architecture,
@@ -82,6 +83,9 @@ public abstract class StubTestBase : IClassFixture<StubFixture>, IDisposable
         _stubs.Add(stub);
         return stub;
     }
+
+    /// <summary>Skips the test when this kernel cannot run stubs of the architecture under test.</summary>
+    protected void SkipUnlessSupported() => ArchitectureSupport.SkipUnlessSupported(Architecture);
 
     /// <summary>Enqueues, flushes in one go, and returns every host op's result.</summary>
     protected static (List<VmOpResult> Results, VmFlushSummary Summary) Flush(StubProcess stub, bool continueOnError = false)
