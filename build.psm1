@@ -304,13 +304,19 @@ function Invoke-UmlTlbBench {
     if (-not (Test-Path $script:BenchProject)) {
         throw "There is no benchmark in this checkout: $script:BenchProject does not exist."
     }
-    # The engine rows and the cmdlet rows land in one CSV under one RunId: ratios come from one run.
+    # Every part of the run lands in one CSV under one RunId: ratios come from one run.
     Invoke-UmlTlbBuild
     $resultDir = Join-Path $script:Root 'out/bench'
     New-Item -ItemType Directory -Force -Path $resultDir | Out-Null
     $runId = (Get-Date).ToUniversalTime().ToString('yyyyMMddTHHmmssZ')
     $csv = Join-Path $resultDir "bench-$runId.csv"
-    $arguments = @('run', '-c', 'Release', '--project', $script:BenchProject, '--', '--csv', $csv, '--run-id', $runId)
+
+    # The C program of Bench/cref drives the same stub with plain ptrace; the bench runs it as its cref way.
+    $cref = Join-Path $resultDir 'cref'
+    Write-Step 'C reference (Bench/cref/cref.c)'
+    Invoke-Native gcc @('-O2', '-Wall', '-I', (Join-Path $script:Root 'Stubs'), '-o', $cref, (Join-Path $script:Root 'Bench/cref/cref.c'))
+
+    $arguments = @('run', '-c', 'Release', '--project', $script:BenchProject, '--', '--csv', $csv, '--run-id', $runId, '--cref', $cref, '--no-report')
     if ($Quick) {
         $arguments += '--quick'
     }
@@ -327,77 +333,10 @@ function Invoke-UmlTlbBench {
     if ($exitCode -ne 0) {
         throw "Bench/cmdlet-bench.ps1 failed (exit code $exitCode)."
     }
-    Add-CReferenceRows -Csv $csv -RunId $runId -Pages $pages
-    Write-BenchTargets -Csv $csv -RunId $runId
+
+    # The table and the targets of the whole run, cmdlet rows included.
+    Invoke-Native dotnet @('run', '-c', 'Release', '--no-build', '--project', $script:BenchProject, '--', '--report', $csv, '--run-id', $runId)
     Write-Host "Results: $csv"
-}
-
-# The C program of Bench/cref drives the same stub with plain ptrace: the engine's
-# single path and batch are compared with it on the machine as it is in this run.
-function Add-CReferenceRows {
-    param([string] $Csv, [string] $RunId, [int] $Pages)
-    $exe = Join-Path $script:Root 'out/bench/cref'
-    Write-Step 'C reference (Bench/cref/cref.c)'
-    Invoke-Native gcc @('-O2', '-Wall', '-I', (Join-Path $script:Root 'Stubs'), '-o', $exe, (Join-Path $script:Root 'Bench/cref/cref.c'))
-    $stubPath = Join-Path $script:ModuleDir 'stubs/umltlb-stub-x86_64'
-    $native = Import-Csv $Csv | Where-Object { $_.RunId -eq $RunId -and $_.Way -eq 'native' } | Select-Object -First 1
-    foreach ($affinity in 'Colocated', 'Any') {
-        $mode = if ($affinity -eq 'Colocated') { 'colo' } else { 'any' }
-        $lines = @(& $exe $stubPath $Pages $mode 'nohandler')
-        if ($LASTEXITCODE -ne 0) {
-            throw "The C reference failed (exit code $LASTEXITCODE)."
-        }
-        $runs = $lines | ForEach-Object { , [double[]]($_ -split ',') }
-        foreach ($column in @(@{ Way = 'c-single'; Index = 1 }, @{ Way = 'c-batch'; Index = 2 })) {
-            $values = @($runs | ForEach-Object { $_[$column.Index] } | Sort-Object)
-            $median = $values[[int][math]::Floor($values.Count / 2)]
-            $ratio = if ($native) { '{0:F2}' -f ($median / [double]$native.NsPerOp) } else { '' }
-            [pscustomobject][ordered]@{
-                RunId = $RunId; Way = $column.Way; Architecture = 'x86_64'; Affinity = $affinity; BatchPages = 1; N = $Pages
-                Ops = 3 * $Pages; Repetitions = $values.Count; NsPerOp = '{0:F0}' -f $median; RatioToNative = $ratio
-                Note = 'C program; SETREGS+CONT+waitpid per round trip'
-            } | Export-Csv -Path $Csv -Append -NoTypeInformation -UseQuotes Never
-        }
-    }
-}
-
-# The targets of the batching issue, each a ratio of two rows of this run.
-function Write-BenchTargets {
-    param([string] $Csv, [string] $RunId)
-    $rows = @(Import-Csv $Csv | Where-Object RunId -eq $RunId)
-    function Get-Ns([string] $Way, [string] $Affinity = 'Colocated', [string] $Pages = '1', [string] $Arch = 'x86_64') {
-        $row = $rows | Where-Object { $_.Way -eq $Way -and $_.Architecture -eq $Arch -and ($Way -eq 'native' -or ($_.Affinity -eq $Affinity -and $_.BatchPages -eq $Pages)) -and $_.NsPerOp } | Select-Object -First 1
-        if ($row) { [double]$row.NsPerOp } else { [double]::NaN }
-    }
-    $native = Get-Ns native
-    $checks = foreach ($affinity in 'Colocated', 'Any') {
-        $batch1 = Get-Ns batch $affinity '1'
-        $batch16 = Get-Ns batch $affinity '16'
-        $single = Get-Ns single $affinity '1'
-        $cSingle = Get-Ns c-single $affinity '1'
-        [pscustomobject]@{ Target = "batch, 1 page / native ($affinity)"; Ratio = $batch1 / $native; Limit = 1.3 }
-        [pscustomobject]@{ Target = "batch, 16 pages / native ($affinity)"; Ratio = $batch16 / $native; Limit = 1.05 }
-        [pscustomobject]@{ Target = "single / C single, same run ($affinity)"; Ratio = $single / $cSingle; Limit = 1.2 }
-        [pscustomobject]@{ Target = "batch, 1 page / single ($affinity)"; Ratio = $batch1 / $single; Limit = 1 / 8 }
-    }
-    $cmdlet = $rows | Where-Object Way -eq 'cmdlet'
-    $engineBatch = Get-Ns batch 'Colocated' '1'
-    $lines = @($checks | ForEach-Object {
-        if ([double]::IsNaN($_.Ratio)) {
-            '{0,-45} {1,7}  (not measured in this run)' -f $_.Target, 'n/a'
-        } else {
-            $verdict = if ($_.Ratio -le $_.Limit) { 'met' } else { 'missed' }
-            '{0,-45} {1,6:F2}x  (target <= {2:F3}x)  {3}' -f $_.Target, $_.Ratio, $_.Limit, $verdict
-        }
-    })
-    foreach ($row in $cmdlet) {
-        $over = ([double]$row.NsPerOp - $engineBatch) / 1000
-        $verdict = if ($over -le 3) { 'met' } else { 'missed' }
-        $lines += '{0,-45} {1,6:F1} us/op over the engine batch (target <= 3)  {2}' -f "cmdlets, $($row.Note.Split(';')[0] -replace 'Add-VmOp \| Invoke-VmFlush over ', '')", $over, $verdict
-    }
-    Write-Host ''
-    Write-Host "Targets, all from run $RunId :"
-    $lines | ForEach-Object { Write-Host "  $_" }
 }
 
 #endregion

@@ -33,4 +33,13 @@ Describe 'build.ps1 Bench, quick form' -Tag 'CI' {
         $cmdlet | Should -HaveCount 2
         $cmdlet | ForEach-Object { [double]$_.RatioToNative | Should -BeGreaterThan 0 }
     }
+
+    It 'reports the table and the targets of that run from the CSV' {
+        $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source
+        $report = & $dotnet run -c Release --no-build --project (Join-Path $Root 'Bench/UmlTlb.Bench.csproj') -- --report $Csv --run-id smoke
+        $LASTEXITCODE | Should -Be 0
+        # The cmdlet rows come from the PowerShell script, so their presence shows the CSV was read back.
+        @($report | Where-Object { $_ -match '^cmdlet\s+x86_64' }) | Should -HaveCount 2
+        $report | Should -Contain 'Targets, all from run smoke:'
+    }
 }

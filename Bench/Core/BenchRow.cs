@@ -1,0 +1,16 @@
+namespace UmlTlb.Bench.Core;
+
+/// <summary>
+/// One measurement: a line of the table and of the CSV. NsPerOp is NaN when the row could not be
+/// measured (Note says why); Min and Max are NaN for rows read back from a CSV.
+/// </summary>
+internal sealed record BenchRow(string Way, string Architecture, string Affinity, string BatchPages, int N, long Ops,
+    int Repetitions, double NsPerOp, double Min, double Max, string Note)
+{
+    public string Label => $"{Way} {Architecture} {Affinity} {(BatchPages.Length > 0 ? BatchPages + "p" : "")}".Trim();
+
+    /// <summary>Rows of the workload (3N address-space ops), which have a ratio to native; the others time round trips.</summary>
+    public bool IsWorkload => Way is "native" or "single" or "batch" or "cmdlet" or "c-single" or "c-batch";
+
+    public bool Measured => !double.IsNaN(NsPerOp);
+}

@@ -1,0 +1,14 @@
+using UmlTlb.Bench.Core;
+
+namespace UmlTlb.Bench.Report;
+
+/// <summary>Looking rows of one run up by what they measured.</summary>
+internal static class RowSet
+{
+    public static double NativeNs(IEnumerable<BenchRow> rows) => Ns(rows, "native", "x86_64", "", "");
+
+    /// <summary>The first measured row's ns/op, or NaN when the run has no such row.</summary>
+    public static double Ns(IEnumerable<BenchRow> rows, string way, string arch, string affinity, string pages) =>
+        rows.FirstOrDefault(r => r.Way == way && r.Architecture == arch && (way == "native" || (r.Affinity == affinity && r.BatchPages == pages)) && r.Measured)?.NsPerOp
+        ?? double.NaN;
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using UmlTlb.Bench.Core;
+
+namespace UmlTlb.Bench.Report;
+
+/// <summary>
+/// The issues' speed targets, each a ratio (or difference) of two rows of the same run: never a number
+/// measured on another day. A way that brings a target adds it to <see cref="All"/>.
+/// </summary>
+internal static class Targets
+{
+    private sealed record Target(string Name, double Value, double Limit, string Unit);
+
+    private static IEnumerable<Target> All(IReadOnlyList<BenchRow> rows)
+    {
+        double Ns(string way, string affinity = "Colocated", string pages = "1") => RowSet.Ns(rows, way, "x86_64", affinity, pages);
+        double native = RowSet.NativeNs(rows);
+
+        // Batching issue: the batch close to native, the single path close to C, batching worth 8x.
+        foreach (string affinity in new[] { "Colocated", "Any" })
+        {
+            yield return new($"batch, 1 page / native ({affinity})", Ns("batch", affinity) / native, 1.3, "x");
+            yield return new($"batch, 16 pages / native ({affinity})", Ns("batch", affinity, "16") / native, 1.05, "x");
+            yield return new($"single / C single, same run ({affinity})", Ns("single", affinity) / Ns("c-single", affinity), 1.2, "x");
+            yield return new($"batch, 1 page / single ({affinity})", Ns("batch", affinity) / Ns("single", affinity), 1.0 / 8, "x");
+        }
+
+        // Cmdlet issue: the pipeline costs at most 3 us per op over the engine's batch.
+        double engineBatch = Ns("batch");
+        foreach (var cmdlet in rows.Where(r => r.Way == "cmdlet" && r.Measured))
+        {
+            string form = cmdlet.Note.Split(';')[0].Replace("Add-VmOp | Invoke-VmFlush over ", "", StringComparison.Ordinal);
+            yield return new($"cmdlets, {form}: us/op over the engine batch", (cmdlet.NsPerOp - engineBatch) / 1000, 3, " us");
+        }
+    }
+
+    public static void Print(IReadOnlyList<BenchRow> rows, string runId)
+    {
+        Console.WriteLine($"Targets, all from run {runId}:");
+        foreach (var t in All(rows))
+        {
+            if (double.IsNaN(t.Value))
+            {
+                Console.WriteLine($"  {t.Name,-52} {"n/a",8}  (not measured in this run)");
+                continue;
+            }
+            string verdict = t.Value <= t.Limit ? "met" : "missed";
+            string limit = t.Limit.ToString(t.Limit < 1 ? "F3" : "F2", CultureInfo.InvariantCulture);
+            Console.WriteLine($"  {t.Name,-52} {t.Value.ToString("F2", CultureInfo.InvariantCulture),7}{t.Unit}  (target <= {limit}{t.Unit})  {verdict}");
+        }
+        Console.WriteLine();
+    }
+}
