@@ -15,7 +15,7 @@ internal static class EngineStubs
         {
             return StubProcess.Start(new StubStartOptions { Architecture = arch, Affinity = affinity, BatchPages = pages, Name = $"bench-{arch}-{affinity}-{pages}" });
         }
-        catch (Exception e) when (e is FileNotFoundException or InvalidOperationException or UnixErrorException or StubExitedException)
+        catch (Exception e) when (e is FileNotFoundException or InvalidOperationException or UnixErrorException or StubExitedException or StubArchitectureNotSupportedException)
         {
             run.AddMissing(way, arch.ToString(), affinity.ToString(), BenchRun.Pages(pages), run.N, 3L * run.N,
                 $"n/a: {arch} stub did not start ({e.GetType().Name}: {e.Message})");
