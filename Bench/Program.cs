@@ -30,7 +30,7 @@
 //   Way           native | single | batch | cmdlet | c-single | c-batch   workload rows: NsPerOp = median time / Ops
 //                 rt-caller | rt-caller-raw | rt-tracer | rt-tracer-raw
 //                 rt-sigchld | rt-nocldstop | rt-tracer-sigchld | rt-tracer-nocldstop
-//                                                             round-trip rows (getpid), NsPerOp = per round trip
+//                                                             round-trip rows (munmap of 0 bytes), NsPerOp = per round trip
 //   Architecture  x86_64 | i386 (native: the bench process, x86_64)
 //   Affinity      Colocated | Any (native: empty)
 //   BatchPages    data-area pages of the stub (native: empty)

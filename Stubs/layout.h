@@ -35,15 +35,22 @@
 #define EXIT_UNMAP          15
 #define EXIT_TRACEME        16
 #define EXIT_RESUMED        17
+#define EXIT_NAME           18
+#define EXIT_CORE_LIMIT     19
+#define EXIT_NO_NEW_PRIVS   20
+#define EXIT_SECCOMP        21
 
 /* What the stubs need of the kernel's headers, which they cannot include. */
 #ifdef __ASSEMBLER__
 #define PR_SET_PDEATHSIG    1
+#define PR_SET_NAME         15
+#define RLIMIT_CORE         4
 #define SIGKILL             9
 #define SIGSTOP             19
 #define SEEK_END            2
 #define PROT_READ           1
 #define PROT_WRITE          2
+#define PROT_EXEC           4
 #define MAP_SHARED          1
 #define MAP_FIXED           0x10
 #define PTRACE_TRACEME      0

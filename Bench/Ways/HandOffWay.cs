@@ -3,7 +3,7 @@ using UmlTlb.Bench.Core;
 namespace UmlTlb.Bench.Ways;
 
 /// <summary>
-/// Where a single round trip's time goes: getpid from the caller (RunSingleSyscall), through the seam only,
+/// Where a single round trip's time goes: a null round trip (munmap of 0 bytes) from the caller (RunSingleSyscall), through the seam only,
 /// inside one tracer command, and as raw ptrace calls. x86_64, both affinities.
 /// </summary>
 internal sealed class HandOffWay : IMeasuredWay
@@ -14,7 +14,7 @@ internal sealed class HandOffWay : IMeasuredWay
     {
         foreach (var affinity in EngineStubs.Affinities)
         {
-            Console.WriteLine($"hand-off (caller thread -> tracer thread), getpid round trips, x86_64, {affinity}");
+            Console.WriteLine($"hand-off (caller thread -> tracer thread), null round trips (munmap of 0 bytes), x86_64, {affinity}");
             EngineStubs.With(run, StubArchitecture.x86_64, affinity, 1, "rt-caller", stub => Measure(run, stub, affinity));
         }
     }
@@ -23,7 +23,7 @@ internal sealed class HandOffWay : IMeasuredWay
     {
         int n = run.N;
         string a = affinity.ToString();
-        run.AddRow("rt-caller", "x86_64", a, "1", n, n, run.Measure(() => RoundTripLoops.Caller(stub, n)), "RunSingleSyscall(getpid) from the caller");
+        run.AddRow("rt-caller", "x86_64", a, "1", n, n, run.Measure(() => RoundTripLoops.Caller(stub, n)), "RunSingleSyscall(munmap 0 bytes) from the caller");
         run.AddRow("rt-caller-raw", "x86_64", a, "1", n, n, run.Measure(() => RoundTripLoops.CallerRaw(stub, n)), "RoundTrip.RunSingle from the caller");
         if (EngineStubs.TracerOf(stub) is not { } tracer)
         {

@@ -27,7 +27,7 @@ internal sealed class SigchldWay : IMeasuredWay
         {
             original = original with { flags = original.flags & ~Interop.SA_NOCLDSTOP };
         }
-        Console.WriteLine($"SIGCHLD per ptrace stop, getpid round trips, x86_64, {affinity}; handler: {Sigchld.Describe(original)}, without then with SA_NOCLDSTOP");
+        Console.WriteLine($"SIGCHLD per ptrace stop, null round trips, x86_64, {affinity}; handler: {Sigchld.Describe(original)}, without then with SA_NOCLDSTOP");
         var stub = EngineStubs.TryStart(run, StubArchitecture.x86_64, affinity, 1, "rt-sigchld");
         if (stub is null)
         {

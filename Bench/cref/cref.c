@@ -95,7 +95,8 @@ int main(int argc, char **argv)
 
 	for (int rep = 0; rep < 3; rep++) {
 		double t0 = now();
-		for (int i = 0; i < N; i++) if (single(39, 0, 0, 0, 0, 0, 0) != pid) die("getpid");
+		/* munmap of zero bytes: EINVAL, a syscall the stub's seccomp filter lets through (getpid would kill it). */
+		for (int i = 0; i < N; i++) if (single(11, BASE, 0, 0, 0, 0, 0) != -22) die("munmap(0 bytes)");
 		double t1 = now();
 		for (int i = 0; i < N; i++) if (single(9, BASE + i * 2 * PAGE, PAGE, 3, 0x11, 4, i * PAGE) != (long)(BASE + i * 2 * PAGE)) die("mmap");
 		for (int i = 0; i < N; i++) if (single(10, BASE + i * 2 * PAGE, PAGE, 1, 0, 0, 0)) die("mprotect");

@@ -43,6 +43,10 @@ internal static class StubDataLayout
         15 => "unmapping the loader's pages failed",
         16 => "PTRACE_TRACEME failed",
         17 => "it was resumed without being pointed at a stub entry",
+        18 => "prctl(PR_SET_NAME) failed",
+        19 => "lowering its core-dump limit (prlimit64) failed",
+        20 => "prctl(PR_SET_NO_NEW_PRIVS) failed",
+        21 => "installing its seccomp filter failed",
         _ => $"exit code {code}",
     };
 }

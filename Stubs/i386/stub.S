@@ -25,12 +25,20 @@
  * syscall_stub takes nr in eax and arguments in ebx, ecx, edx, esi, edi, ebp
  * (the int $0x80 convention), loaded by PTRACE_SETREGS.
  *
+ * Confinement, as on x86_64: before its first trap the stub sets
+ * PR_SET_NO_NEW_PRIVS and installs the seccomp filter of Stubs/seccomp.h,
+ * with AUDIT_ARCH_I386 and the 32-bit syscall numbers: mmap2 of the
+ * physical-memory file, munmap, mprotect and exit, from its code page only;
+ * anything else kills it with SIGSYS. The kernel passes a 32-bit syscall only
+ * the low halves of its argument registers, so only those are checked.
+ *
  * Known limits:
- *   - The stub trusts the data area: whoever can write it can make the stub
- *     run any syscall. Only the engine maps it.
+ *   - The filter pins flags, fd and prot, not addresses: a tuple can still
+ *     unmap the stub's own pages (it then dies of SIGSEGV). Only the engine
+ *     maps the data area, and its validator refuses such ops.
  *   - Once started it has no stack: nothing here may call, push or take a
  *     signal frame. Signals reach it only as ptrace stops.
- *   - Every failed start-up step exits with its own code (10-16) so that the
+ *   - Every failed start-up step exits with its own code (10-21) so that the
  *     engine can say which step failed.
  *   - int $0x80 costs microseconds on this 64-bit kernel, against well under
  *     one for x86_64's syscall: every op is slower here whatever the engine
@@ -46,7 +54,7 @@
 
 #include "../layout.h"
 
-#define STUB_CODE       stub_start /* placed by the linker script: 0xff000000 */
+#define STUB_CODE       0xff000000 /* stub.ld places stub_start here and checks it */
 #define STUB_DATA       (STUB_CODE + PAGE_SIZE)
 #define TASK_SIZE       0xffffe000 /* a 32-bit process on a 64-bit kernel */
 
@@ -58,11 +66,22 @@
 #define NR_getppid      64
 #define NR_munmap       91
 #define NR_prctl        172
+#define NR_mprotect     125
 #define NR_mmap2        192
+#define NR_exit_group   252
+#define NR_prlimit64    340
+#define NR_seccomp      354
 #define NR_close_range  436
+
+/* For Stubs/seccomp.h */
+#define AUDIT_ARCH_STUB AUDIT_ARCH_I386
+#define ARGS_HIGH_HALF  0
+#define NR_MMAP_OP      NR_mmap2
 
 #define WORD            4
 #define TUPLE_BYTES     (7 * WORD)
+
+#include "../seccomp.h"
 
 /* Absolute addresses of data-area words: code and data sit at fixed addresses. */
 #define DATA(word)      (STUB_DATA + WORD * (word))
@@ -82,6 +101,26 @@ stub_start:
 	mov $SIGKILL, %ecx
 	int $0x80
 	mov $EXIT_PDEATHSIG, %edi
+	test %eax, %eax
+	jnz fail
+
+	/* A name pgrep finds, whatever the executable's path was. */
+	mov $NR_prctl, %eax
+	mov $PR_SET_NAME, %ebx
+	mov $stub_name, %ecx
+	int $0x80
+	mov $EXIT_NAME, %edi
+	test %eax, %eax
+	jnz fail
+
+	/* A stub killed by its filter or a fault leaves no core file behind. */
+	mov $NR_prlimit64, %eax
+	xor %ebx, %ebx
+	mov $RLIMIT_CORE, %ecx
+	mov $no_core, %edx
+	xor %esi, %esi
+	int $0x80
+	mov $EXIT_CORE_LIMIT, %edi
 	test %eax, %eax
 	jnz fail
 
@@ -171,6 +210,30 @@ stub_start:
 	mov $NR_kill, %eax
 	mov $SIGSTOP, %ecx
 	int $0x80
+
+	/*
+	 * Confine ourselves: the last start-up step, after every syscall above
+	 * and before the first trap, so the engine only ever runs a filtered stub.
+	 */
+	mov $NR_prctl, %eax
+	mov $PR_SET_NO_NEW_PRIVS, %ebx
+	mov $1, %ecx
+	xor %edx, %edx
+	xor %esi, %esi
+	xor %edi, %edi
+	int $0x80
+	mov $EXIT_NO_NEW_PRIVS, %edi
+	test %eax, %eax
+	jnz fail
+	mov $NR_seccomp, %eax
+	mov $SECCOMP_SET_MODE_FILTER, %ebx
+	xor %ecx, %ecx
+	mov $seccomp_prog, %edx
+	int $0x80
+	mov $EXIT_SECCOMP, %edi
+	test %eax, %eax
+	jnz fail
+
 	movl $1, DATA(DATA_TRAPPED)
 	int3
 	/* Only a tracer that resumes us without pointing us somewhere gets here. */
@@ -225,5 +288,13 @@ done:
 	int3
 	/* A plain PTRACE_CONT from this trap runs the next batch: no PTRACE_SETREGS needed for it. */
 	jmp batch_syscall_stub
+
+/* Read-only data of the start-up steps; the filter is copied by the kernel at install. */
+stub_name:
+	.asciz "umltlb-stub"
+	.balign 8
+no_core:
+	.quad 0, 0 /* struct rlimit64 { cur, max } */
+	emit_seccomp_filter
 
 	.section .note.GNU-stack, "", @progbits

@@ -21,23 +21,32 @@
  *   9… [nr, a1..a6] tuples, ended by nr 0; each executed tuple's nr slot
  *      receives that syscall's return value.
  *
+ * Confinement: once set up, and before its first trap, the stub sets
+ * PR_SET_NO_NEW_PRIVS and installs the seccomp filter of Stubs/seccomp.h:
+ * from then on it can only mmap the physical-memory file, munmap, mprotect and
+ * exit, and only from its code page. Whatever else the data area asks for
+ * kills it with SIGSYS. It also names itself umltlb-stub (exec from a memfd
+ * would name it after the fd) and dumps no core into the caller's directory.
+ *
  * Known limits:
- *   - The stub trusts the data area: whoever can write it can make the stub
- *     run any syscall. Only the engine maps it.
+ *   - The filter pins flags, fd and prot, not addresses: a tuple can still
+ *     unmap the stub's own pages (it then dies of SIGSEGV). Only the engine
+ *     maps the data area, and its validator refuses such ops.
  *   - Once started it has no stack: nothing here may call, push or take a
  *     signal frame. Signals reach it only as ptrace stops.
- *   - Every failed start-up step exits with its own code (10-16) so that the
+ *   - Every failed start-up step exits with its own code (10-21) so that the
  *     engine can say which step failed.
  */
 
 #include "../layout.h"
 
-#define STUB_CODE       stub_start /* placed by the linker script */
+#define STUB_CODE       0x7ff000000000 /* stub.ld places stub_start here and checks it */
 #define STUB_DATA       (STUB_CODE + PAGE_SIZE)
 #define TASK_SIZE       0x7ffffffff000
 
 #define NR_lseek        8
 #define NR_mmap         9
+#define NR_mprotect     10
 #define NR_munmap       11
 #define NR_getpid       39
 #define NR_exit         60
@@ -45,10 +54,20 @@
 #define NR_ptrace       101
 #define NR_getppid      110
 #define NR_prctl        157
+#define NR_exit_group   231
+#define NR_prlimit64    302
+#define NR_seccomp      317
 #define NR_close_range  436
+
+/* For Stubs/seccomp.h */
+#define AUDIT_ARCH_STUB AUDIT_ARCH_X86_64
+#define ARGS_HIGH_HALF  1
+#define NR_MMAP_OP      NR_mmap
 
 #define WORD            8
 #define TUPLE_BYTES     (7 * WORD)
+
+#include "../seccomp.h"
 
 	.section .text, "ax"
 	.globl stub_start, syscall_stub, batch_syscall_stub
@@ -60,6 +79,26 @@ stub_start:
 	mov $SIGKILL, %esi
 	syscall
 	mov $EXIT_PDEATHSIG, %r15d
+	test %rax, %rax
+	jnz fail
+
+	/* A name pgrep finds, whatever the executable's path was. */
+	mov $NR_prctl, %eax
+	mov $PR_SET_NAME, %edi
+	lea stub_name(%rip), %rsi
+	syscall
+	mov $EXIT_NAME, %r15d
+	test %rax, %rax
+	jnz fail
+
+	/* A stub killed by its filter or a fault leaves no core file behind. */
+	mov $NR_prlimit64, %eax
+	xor %edi, %edi
+	mov $RLIMIT_CORE, %esi
+	lea no_core(%rip), %rdx
+	xor %r10d, %r10d
+	syscall
+	mov $EXIT_CORE_LIMIT, %r15d
 	test %rax, %rax
 	jnz fail
 
@@ -153,6 +192,30 @@ stub_start:
 	mov $NR_kill, %eax
 	mov $SIGSTOP, %esi
 	syscall
+
+	/*
+	 * Confine ourselves: the last start-up step, after every syscall above
+	 * and before the first trap, so the engine only ever runs a filtered stub.
+	 */
+	mov $NR_prctl, %eax
+	mov $PR_SET_NO_NEW_PRIVS, %edi
+	mov $1, %esi
+	xor %edx, %edx
+	xor %r10d, %r10d
+	xor %r8d, %r8d
+	syscall
+	mov $EXIT_NO_NEW_PRIVS, %r15d
+	test %rax, %rax
+	jnz fail
+	mov $NR_seccomp, %eax
+	mov $SECCOMP_SET_MODE_FILTER, %edi
+	xor %esi, %esi
+	lea seccomp_prog(%rip), %rdx
+	syscall
+	mov $EXIT_SECCOMP, %r15d
+	test %rax, %rax
+	jnz fail
+
 	movq $1, (WORD * DATA_TRAPPED)(%rbx)
 	int3
 	/* Only a tracer that resumes us without pointing us somewhere gets here. */
@@ -205,5 +268,13 @@ done:
 	int3
 	/* A plain PTRACE_CONT from this trap runs the next batch: no PTRACE_SETREGS needed for it. */
 	jmp batch_syscall_stub
+
+/* Read-only data of the start-up steps; the filter is copied by the kernel at install. */
+stub_name:
+	.asciz "umltlb-stub"
+	.balign 8
+no_core:
+	.quad 0, 0 /* struct rlimit64 { cur, max } */
+	emit_seccomp_filter
 
 	.section .note.GNU-stack, "", @progbits

@@ -70,6 +70,19 @@ public abstract class StubTestBase : IClassFixture<StubFixture>, IDisposable
 
     protected long GetpidNr => Architecture == StubArchitecture.x86_64 ? 39 : 20;
 
+    /// <summary>The architecture's syscall numbers as the engine has them (AbiTests checks them against stub.S).</summary>
+    internal Abi.StubAbi Abi => UmlTlb.Abi.StubAbi.For(Architecture);
+
+    /// <summary>What munmap of zero bytes returns: the kernel refuses it with EINVAL.</summary>
+    protected const long EINVAL = -22;
+
+    /// <summary>
+    /// Runs through syscall_stub a syscall that the stub's filter lets through and that
+    /// changes nothing: munmap of zero bytes. Returns <see cref="EINVAL"/> while the stub
+    /// runs syscalls (the stub, not the engine, writes that result).
+    /// </summary>
+    protected static long Ping(StubProcess stub) => stub.RunSingleSyscall(stub.Abi.MunmapNr, 0x10000, 0);
+
     protected StubProcess Start(int batchPages = 1, ulong physicalPages = 128, StubAffinity affinity = StubAffinity.Colocated)
     {
         SkipUnlessSupported();
