@@ -19,6 +19,8 @@
         'Clear-VmOp'
         'Get-StubStatistics'
         'Get-StubMapping'
+        'Test-StubShadow'
+        'Compare-StubMapping'
         'Write-PhysicalMemory'
         'Read-PhysicalMemory'
         'Read-StubMemory'

@@ -188,6 +188,7 @@ public sealed class VmFlush
     {
         // Only -4095..-1 are errnos: a high mmap address is a success.
         bool failed = result is >= -4095 and < 0;
+        _stub.Shadow.Executed(op, result, null);
         Count(op);
         if (failed)
         {
@@ -203,6 +204,7 @@ public sealed class VmFlush
 
     private void Skip(in HostOp op)
     {
+        _stub.Shadow.Skipped();
         Count(op);
         _skipped++;
         if (_collecting)

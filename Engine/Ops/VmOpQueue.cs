@@ -1,3 +1,5 @@
+using UmlTlb.Shadow;
+
 namespace UmlTlb.Ops;
 
 /// <summary>What became of one queued op: the host op it is in, and whether it merged into the one before.</summary>
@@ -15,6 +17,10 @@ internal sealed class VmOpQueue
     private int _count;
     private long _nextSequence = 1;
     private readonly List<(long From, long To)> _cleared = new();
+    private readonly QueueProjection? _projection;
+
+    /// <summary>A queue that merges mprotects only where <paramref name="projection"/> sees no hole.</summary>
+    public VmOpQueue(QueueProjection? projection = null) => _projection = projection;
 
     public int Count => _count;
 
@@ -28,7 +34,7 @@ internal sealed class VmOpQueue
         if (coalesce && _count > 0)
         {
             ref var last = ref _ops[_head + _count - 1];
-            if (last.CanAbsorb(kind, address, protection, offset))
+            if (last.CanAbsorb(kind, address, protection, offset) && !MergeWouldMeetHole(kind, last.Address, address + length))
             {
                 last.Length += length;
                 last.MergedCount++;
@@ -53,6 +59,13 @@ internal sealed class VmOpQueue
         return new QueuedOp(_ops[_head + _count - 1].Sequence, false);
     }
 
+    /// <summary>
+    /// An mprotect over a hole fails there after changing the pages before it: merged with the
+    /// one before, it would leave unchanged the pages after the hole that it alone would protect.
+    /// </summary>
+    private bool MergeWouldMeetHole(VmOpKind kind, ulong start, ulong end) =>
+        kind == VmOpKind.Mprotect && _projection is not null && _projection.HasHole(start, end, Pending);
+
     /// <summary>Drops the <paramref name="n"/> oldest host ops, once they have run or been skipped.</summary>
     public void RemoveFirst(int n)
     {
@@ -74,6 +87,7 @@ internal sealed class VmOpQueue
         if (_count > 0)
         {
             _cleared.Add((_ops[_head].Sequence, _ops[_head + _count - 1].Sequence));
+            _projection?.Invalidate();
         }
         RemoveFirst(_count);
     }

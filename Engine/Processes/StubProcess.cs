@@ -2,6 +2,7 @@ using UmlTlb.Abi;
 using UmlTlb.Flush;
 using UmlTlb.Ops;
 using UmlTlb.Processes;
+using UmlTlb.Shadow;
 using UmlTlb.Tracing;
 using UmlTlb.Views;
 
@@ -11,7 +12,7 @@ namespace UmlTlb;
 /// A traced stub process: its address space below <see cref="UserAddressLimit"/>
 /// is what the queued ops change. Its state is live; its methods are safe from any thread.
 /// </summary>
-public sealed class StubProcess
+public sealed partial class StubProcess
 {
     private readonly StubTracer _tracer;
     private readonly MemFd _dataFd;
@@ -35,6 +36,8 @@ public sealed class StubProcess
         StubDataAddress = data[StubDataLayout.StubData];
         RoundTrip = new PtraceRoundTrip(tracer, abi, data);
         StartTime = DateTime.Now;
+        Shadow = new StubShadow($"/memfd:{PhysicalMemoryName(id)} (deleted)");
+        Queue = new VmOpQueue(Shadow.Projection);
     }
 
     /// <summary>Small number, unique in this process.</summary>
@@ -102,7 +105,7 @@ public sealed class StubProcess
 
     internal PhysicalMemory PhysicalMemory { get; }
 
-    internal VmOpQueue Queue { get; } = new();
+    internal VmOpQueue Queue { get; }
 
     internal StubCounters Counters { get; } = new();
 
@@ -131,7 +134,7 @@ public sealed class StubProcess
         int? cpu = options.Affinity == StubAffinity.Colocated ? CpuPicker.Next() : null;
 
         var dataFd = MemFd.Create($"umltlb-data-{id}", (ulong)(options.BatchPages * StubDataLayout.PageSize));
-        var physicalMemoryFd = MemFd.Create($"umltlb-physmem-{id}", options.PhysicalMemorySize);
+        var physicalMemoryFd = MemFd.Create(PhysicalMemoryName(id), options.PhysicalMemorySize);
         DataArea? data = null;
         try
         {

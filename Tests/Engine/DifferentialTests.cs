@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.FSharp.Core;
 
 namespace UmlTlb.Tests;
 
@@ -113,12 +112,8 @@ public abstract class DifferentialTests : StubTestBase
     public void BatchedAndSingleFlushesMatchTheModelAndEachOther()
     {
         SkipUnlessSupported();
-        ulong seed = ulong.Parse(Environment.GetEnvironmentVariable("UMLTLB_PROPERTY_SEED") ?? (Architecture == StubArchitecture.x86_64 ? "20051107" : "20051108"), CultureInfo.InvariantCulture);
         // build.ps1 Test -Soak (UMLTLB_SOAK=1) runs twenty-five times as many scenarios.
-        string defaultCases = Environment.GetEnvironmentVariable("UMLTLB_SOAK") == "1" ? "1000" : "40";
-        int cases = int.Parse(Environment.GetEnvironmentVariable("UMLTLB_PROPERTY_CASES") ?? defaultCases, CultureInfo.InvariantCulture);
-        var replay = new Replay(new Rnd(seed, 0x9E3779B97F4A7C15UL), FSharpOption<int>.None);
-        var config = Config.QuickThrowOnFailure.WithMaxTest(cases).WithReplay(FSharpOption<Replay>.Some(replay)).WithQuietOnSuccess(true);
+        var (seed, config) = PropertyRuns.Configure(Architecture == StubArchitecture.x86_64 ? 20051107UL : 20051108UL, cases: 40, soakCases: 1000);
 
         Check.One(config, Prop.ForAll(Arb.From(ScenarioGen, Shrink), (Scenario s) => RunScenario(s)));
 
@@ -126,6 +121,88 @@ public abstract class DifferentialTests : StubTestBase
             $"{_failures} failed and {_skipped} skipped per the model, {_flushes} single flushes");
         // The mix must have exercised what it is for.
         Assert.True(_failures > 0 && _skipped > 0 && _coalesced > 0 && _multiBatchCases > 0, "the generated mix is too tame");
+    }
+
+    private int _mergeCases, _mergedHostOps, _holeRefusals;
+
+    /// <summary>
+    /// Merging never changes the outcome: random sequences with holes run merged and unmerged,
+    /// each on its own stub, end with the same /proc/pid/maps, the model's, and a shadow that agrees.
+    /// </summary>
+    [SkippableFact]
+    public void MergedAndUnmergedFlushesEndTheSame()
+    {
+        SkipUnlessSupported();
+        var (seed, config) = PropertyRuns.Configure(Architecture == StubArchitecture.x86_64 ? 20051109UL : 20051110UL, cases: 25, soakCases: 500);
+        var withHoles = from sc in ScenarioGen select sc with { AllowFailures = true };
+
+        Check.One(config, Prop.ForAll(Arb.From(withHoles, Shrink), (Scenario s) => RunMergedAndUnmerged(s)));
+
+        Output.WriteLine($"seed {seed}: {_mergeCases} cases, {_mergedHostOps} host ops merged, {_holeRefusals} merges refused for a hole");
+        Assert.True(_holeRefusals > 0, "no case met a hole between mprotects that the 2005 rule would have merged");
+    }
+
+    private void RunMergedAndUnmerged(Scenario s)
+    {
+        var plan = Resolve(s);
+        var pattern = new PhysicalPattern(0x5A5A_0000_0000_0000UL ^ (ulong)s.Ops.Length);
+        var pages = new List<IReadOnlyList<MapLine>>();
+        foreach (bool coalesce in new[] { true, false })
+        {
+            var stub = StartWithPattern(pattern);
+            try
+            {
+                var flush = stub.BeginFlush(s.ContinueOnError);
+                var results = new List<VmOpResult>();
+                foreach (var op in plan.Ops)
+                {
+                    stub.Enqueue(op.Kind, op.Address, op.Length, op.Prot, op.Offset, coalesce);
+                    flush.RunFullDataAreas(results.Add);
+                }
+                flush.Complete(results.Add);
+                string context = $"{(coalesce ? "merged" : "unmerged")}, {s}";
+                (plan.After.Count > 0 ? plan.After[^1] : new AddressSpaceModel()).AssertMapsMatch(stub, context);
+                ShadowTests.AssertShadowMatches(stub, context);
+                pages.Add(ProcView.Maps(stub.ProcessId).Where(m => m.Start < stub.UserAddressLimit).ToList());
+                if (coalesce)
+                {
+                    int seedHostOps = SeedRuleHostOps(plan.Ops);
+                    _mergedHostOps += plan.Ops.Count - results.Count;
+                    _holeRefusals += results.Count - seedHostOps;
+                }
+            }
+            finally
+            {
+                stub.Stop();
+            }
+        }
+        _mergeCases++;
+    }
+
+    /// <summary>How many host ops the 2005 rules alone (no hole check) make of <paramref name="ops"/>.</summary>
+    private static int SeedRuleHostOps(List<ResolvedOp> ops)
+    {
+        int count = 0;
+        ResolvedOp? last = null;
+        foreach (var op in ops)
+        {
+            bool absorbs = last is not null && last.Kind == op.Kind && last.Address + last.Length == op.Address && op.Kind switch
+            {
+                VmOpKind.Mmap => last.Prot == op.Prot && last.Offset + last.Length == op.Offset,
+                VmOpKind.Mprotect => last.Prot == op.Prot,
+                _ => true,
+            };
+            if (absorbs)
+            {
+                last = last! with { Length = last.Length + op.Length };
+            }
+            else
+            {
+                count++;
+                last = op;
+            }
+        }
+        return count;
     }
 
     private void RunScenario(Scenario s)
@@ -241,6 +318,7 @@ public abstract class DifferentialTests : StubTestBase
 
             var final = plan.After.Count > 0 ? plan.After[^1] : new AddressSpaceModel();
             final.AssertMapsMatch(stub, $"batched, {s}");
+            ShadowTests.AssertShadowMatches(stub, $"batched, {s}");
             final.AssertMemoryMatches(stub, WindowBase, WindowPages, pattern, $"batched, {s}");
             return outcomes;
         }
@@ -280,6 +358,7 @@ public abstract class DifferentialTests : StubTestBase
 
                 string context = $"single, after op {i} {op}, {s}";
                 plan.After[i].AssertMapsMatch(stub, context);
+                ShadowTests.AssertShadowMatches(stub, context);
                 plan.After[i].AssertMemoryMatches(stub, WindowBase, WindowPages, pattern, context, allUnreadable: i == plan.Ops.Count - 1);
             }
             return outcomes;

@@ -153,8 +153,11 @@ Describe 'Add-VmOp' -Tag 'CI' {
 
         It 'merges <Case>' -TestCases @(
             @{ Case = 'contiguous munmaps'; Kind = 'Munmap'; Prot = 'None' }
-            @{ Case = 'contiguous mprotects of the same protection'; Kind = 'Mprotect'; Prot = 'r--' }
+            @{ Case = 'contiguous mprotects of the same protection over mapped pages'; Kind = 'Mprotect'; Prot = 'r--' }
         ) {
+            if ($Kind -eq 'Mprotect') {
+                Add-VmOp Mmap 0x10000000 0x4000 rw- 0 -Stub $stub | Invoke-VmFlush | Out-Null
+            }
             $a = Add-VmOp $Kind 0x10000000 0x1000 $Prot -Stub $stub
             $b = Add-VmOp $Kind 0x10001000 0x3000 $Prot -Stub $stub
             $b.Coalesced | Should -BeTrue
@@ -162,6 +165,14 @@ Describe 'Add-VmOp' -Tag 'CI' {
             $pending = @(Get-VmOp -Stub $stub)
             $pending | Should -HaveCount 1
             $pending[0].Length | Should -Be 0x4000
+        }
+
+        It 'does not merge contiguous mprotects whose merged range has a hole: one host op would fail at it' {
+            Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $stub | Invoke-VmFlush | Out-Null
+            $a = Add-VmOp Mprotect 0x10000000 0x1000 r-- -Stub $stub
+            $b = Add-VmOp Mprotect 0x10001000 0x1000 r-- -Stub $stub
+            $b.Coalesced | Should -BeFalse
+            $b.HostOp | Should -Be ($a.HostOp + 1)
         }
 
         It 'keeps every op its own host op with -NoCoalesce' {

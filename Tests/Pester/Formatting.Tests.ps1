@@ -20,6 +20,7 @@ Describe 'Default table views' -Tag 'CI' {
         @{ TypeName = 'UmlTlb.VmFlushSummary' }
         @{ TypeName = 'UmlTlb.StubStatistics' }
         @{ TypeName = 'UmlTlb.MemoryMapping' }
+        @{ TypeName = 'UmlTlb.MappingChange' }
     ) {
         $data = Get-FormatData -TypeName $TypeName
         $data | Should -Not -BeNullOrEmpty
@@ -31,6 +32,7 @@ Describe 'Default table views' -Tag 'CI' {
         @{ What = 'VmOpResult'; Make = { Add-VmOp Mmap 0x10008000 0x1000 r-- 0x5000 -Stub $stub | Invoke-VmFlush }; Hex = @('0x10008000', '0x1000') }
         @{ What = 'MemoryMapping'; Make = { Get-StubMapping -Stub $stub }; Hex = @('0x10000000', '0x10001000', '0x2000') }
         @{ What = 'StubProcess'; Make = { $stub }; Hex = @(('0x{0:x}' -f $stub.StubCodeAddress)) }
+        @{ What = 'MappingChange'; Make = { Compare-StubMapping @() (Get-StubMapping -Stub $stub) }; Hex = @('0x10000000', '0x10001000', '0x2000') }
     ) {
         $text = & $Make | Format-Table | Out-String -Width 300
         foreach ($h in $Hex) { $text | Should -Match ([regex]::Escape($h)) }

@@ -30,6 +30,17 @@ public sealed class AddressSpaceModel
         return copy;
     }
 
+    /// <summary>A model holding the pages of <paramref name="mappings"/> (the engine's shadow, say), to check against /proc.</summary>
+    public static AddressSpaceModel FromMappings(IEnumerable<MemoryMapping> mappings)
+    {
+        var model = new AddressSpaceModel();
+        foreach (var m in mappings)
+        {
+            model.Apply(VmOpKind.Mmap, m.Start, m.Length, m.Protection, m.Offset);
+        }
+        return model;
+    }
+
     public bool IsMapped(ulong address) => _pages.ContainsKey(address);
 
     public bool FullyMapped(ulong address, ulong length)
