@@ -22,5 +22,26 @@ public sealed class VmFlushSummary
 
     public TimeSpan Elapsed { get; init; }
 
+    /// <summary>Queued ops that merged into the host op before them.</summary>
+    public long Merged => Operations - HostOperations;
+
+    /// <summary>Round trips the same ops would need without batching or merging: one per op.</summary>
+    public long OnePerOpRoundTrips => Operations;
+
+    /// <summary>Host ops run per round trip.</summary>
+    public double AverageBatchLength => RoundTrips > 0 ? (double)(HostOperations - Skipped) / RoundTrips : 0;
+
+    /// <summary>The files read, when Invoke-VmFlush read files; null otherwise.</summary>
+    public string? Source { get; internal set; }
+
+    /// <summary>Recorded calls of a trace that were not replayed (failed, split, beyond UserAddressLimit).</summary>
+    public long LeftOut { get; internal set; }
+
+    /// <summary>Rows of the files that were not ops (each was reported as an error).</summary>
+    public long Rejected { get; internal set; }
+
+    /// <summary>True when the flush was stopped before the end of its files.</summary>
+    public bool Stopped { get; internal set; }
+
     public double OperationsPerSecond => Elapsed > TimeSpan.Zero ? Operations / Elapsed.TotalSeconds : 0;
 }

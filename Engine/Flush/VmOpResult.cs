@@ -49,6 +49,12 @@ public sealed class VmOpResult
 
     public VmFlushPath Path { get; init; }
 
+    /// <summary>The file its first op was read from, when Invoke-VmFlush read a file; null otherwise.</summary>
+    public string? Source { get; internal set; }
+
+    /// <summary>The line of <see cref="Source"/> where its first op stands; 0 without a file.</summary>
+    public long Line { get; internal set; }
+
     public ulong End => Address + Length;
 
     public override string ToString() =>
