@@ -145,7 +145,7 @@ public sealed class VmFlush
         long batch = ++counters.Batches;
         _batches++;
 
-        int executed = (int)Math.Min((ulong)count, data[StubDataLayout.Executed]);
+        int executed = _stub.ReadExecuted(count);
         counters.BatchedOperations += executed;
         var abi = _stub.Abi;
         for (int i = 0; i < count; i++)

@@ -20,27 +20,73 @@ internal sealed unsafe class MemFd : SafeHandle
 
     public override bool IsInvalid => handle == -1;
 
-    /// <summary>Creates a memfd of <paramref name="size"/> bytes that no spawned program inherits by accident.</summary>
+    /// <summary>The seals every memfd shared with a stub carries: its size is fixed for good.</summary>
+    public static readonly int SizeSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+
+    /// <summary>
+    /// Creates a memfd of <paramref name="size"/> bytes that no spawned program inherits by
+    /// accident, sealed against any change of size.
+    /// </summary>
+    /// <remarks>
+    /// Sealed before the stub exists, so before anyone else can reach the file: another
+    /// process of the same user can open it through /proc/&lt;stub&gt;/fd, and a truncated
+    /// data area would make this process die of SIGBUS at its next access to its mapping.
+    /// </remarks>
     public static MemFd Create(string name, ulong size)
+    {
+        var memfd = CreateUnsized(name, MFD_CLOEXEC | MFD_ALLOW_SEALING, size);
+        try
+        {
+            if (ftruncate(memfd.Fd, (long)size) != 0)
+            {
+                throw UnixErrorException.FromLastError("ftruncate");
+            }
+            memfd.AddSeals(SizeSeals);
+            return memfd;
+        }
+        catch
+        {
+            memfd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The seals of the file (F_GET_SEALS).</summary>
+    public int Seals
+    {
+        get
+        {
+            int seals = fcntl(Fd, F_GET_SEALS);
+            if (seals < 0)
+            {
+                throw UnixErrorException.FromLastError("fcntl(F_GET_SEALS)");
+            }
+            return seals;
+        }
+    }
+
+    /// <summary>Adds <paramref name="seals"/> (F_ADD_SEALS); F_SEAL_SEAL among them forbids any more.</summary>
+    public void AddSeals(int seals)
+    {
+        if (fcntl(Fd, F_ADD_SEALS, seals) != 0)
+        {
+            throw UnixErrorException.FromLastError("fcntl(F_ADD_SEALS)");
+        }
+    }
+
+    private static MemFd CreateUnsized(string name, uint flags, ulong size)
     {
         var bytes = Encoding.UTF8.GetBytes(name + "\0");
         int fd;
         fixed (byte* p = bytes)
         {
-            fd = memfd_create(p, MFD_CLOEXEC);
+            fd = memfd_create(p, flags);
         }
         if (fd < 0)
         {
             throw UnixErrorException.FromLastError("memfd_create");
         }
-        var memfd = new MemFd(fd, size);
-        if (ftruncate(fd, (long)size) != 0)
-        {
-            var error = UnixErrorException.FromLastError("ftruncate");
-            memfd.Dispose();
-            throw error;
-        }
-        return memfd;
+        return new MemFd(fd, size);
     }
 
     protected override bool ReleaseHandle() => close((int)handle) == 0;

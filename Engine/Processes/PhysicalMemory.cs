@@ -40,9 +40,14 @@ internal sealed unsafe class PhysicalMemory
             while (done < length)
             {
                 long n = pread(_memfd.Fd, p + done, length - done, (long)offset + done);
-                if (n <= 0)
+                if (n < 0)
                 {
                     throw UnixErrorException.FromLastError("pread(physical memory)");
+                }
+                if (n == 0)
+                {
+                    // End of file, not an error: errno would be stale. The size is sealed, so this means a bug.
+                    throw new IOException($"The physical-memory file ended at 0x{offset + (ulong)done:x}, inside its 0x{Size:x} bytes (reading 0x{length:x} bytes at 0x{offset:x}).");
                 }
                 done += (int)n;
             }

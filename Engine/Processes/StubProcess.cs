@@ -109,7 +109,8 @@ public sealed partial class StubProcess
 
     internal StubCounters Counters { get; } = new();
 
-    internal IStubRoundTrip RoundTrip { get; }
+    /// <summary>How the stub is made to run; tests may wrap it to play a stub that misbehaves.</summary>
+    internal IStubRoundTrip RoundTrip { get; set; }
 
     /// <summary>Spawns and traces a stub; returns once it waits at its first trap.</summary>
     public static StubProcess Start(StubStartOptions? options = null)
@@ -346,7 +347,7 @@ public sealed partial class StubProcess
             Data[StubDataLayout.Flags] = continueOnError ? (ulong)StubDataLayout.FlagContinue : 0;
             RoundTrip.RunBatch();
             Counters.RoundTrips++;
-            int executed = (int)Data[StubDataLayout.Executed];
+            int executed = ReadExecuted(tuples.Length);
             var results = new long[tuples.Length];
             for (int i = 0; i < executed; i++)
             {
@@ -354,6 +355,23 @@ public sealed partial class StubProcess
             }
             return (results, executed);
         }
+    }
+
+    /// <summary>
+    /// How many of the batch's <paramref name="count"/> tuples the stub says it ran. The data
+    /// area is shared with a process the engine does not trust: a count beyond the batch
+    /// means the stub or its data area was tampered with, and what ran is unknown. The stub
+    /// is then killed (Faulted, saying why) and this throws, instead of reading past the batch.
+    /// </summary>
+    internal int ReadExecuted(int count)
+    {
+        ulong executed = Data[StubDataLayout.Executed];
+        if (executed <= (ulong)count)
+        {
+            return (int)executed;
+        }
+        var termination = _tracer.Fault($"wrote back an executed count of {executed} for a batch of {count}: UmlTlb killed it, as what it ran is unknown");
+        throw new StubExitedException(Name, termination);
     }
 
     public override string ToString() => $"{Name} (pid {ProcessId}, {State})";

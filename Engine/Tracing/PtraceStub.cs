@@ -11,6 +11,7 @@ internal sealed unsafe class PtraceStub
     private readonly string _name;
     private readonly Processes.DataArea _data;
     private bool _killRequested;
+    private string? _faultReason;
 
     public PtraceStub(int pid, string name, Processes.DataArea data)
     {
@@ -115,13 +116,22 @@ internal sealed unsafe class PtraceStub
     }
 
     /// <summary>Kills the stub and reaps it; a no-op once it is reaped.</summary>
-    public StubTermination KillAndReap()
+    public StubTermination KillAndReap() => Kill(faultReason: null);
+
+    /// <summary>
+    /// Kills a stub that can no longer be trusted and reaps it: it ends Faulted, with
+    /// <paramref name="reason"/> as its description. A no-op once it is reaped.
+    /// </summary>
+    public StubTermination KillAsFaulted(string reason) => Kill(reason);
+
+    private StubTermination Kill(string? faultReason)
     {
         if (Termination is { } done)
         {
             return done;
         }
-        _killRequested = true;
+        _killRequested = faultReason is null;
+        _faultReason = faultReason;
         Tmds.Linux.LibC.kill(Pid, Interop.SIGKILL);
         while (true)
         {
@@ -214,6 +224,10 @@ internal sealed unsafe class PtraceStub
         {
             description = $"the stub (pid {Pid}) exited with code {status.ExitCode}: {Abi.StubDataLayout.DescribeExitCode(status.ExitCode)}";
             Termination = new StubTermination(status.ExitCode, null, _killRequested, description);
+        }
+        else if (_faultReason is not null && status.TermSignal == Interop.SIGKILL)
+        {
+            Termination = new StubTermination(null, status.TermSignal, false, $"the stub (pid {Pid}) {_faultReason}");
         }
         else
         {

@@ -139,6 +139,23 @@ internal sealed unsafe class StubTracer
     }
 
     /// <summary>
+    /// Kills the stub because what it did cannot be trusted (<paramref name="reason"/> says
+    /// what, completing "the stub (pid N) ..."); it ends Faulted. Returns how it ended.
+    /// </summary>
+    public StubTermination Fault(string reason)
+    {
+        try
+        {
+            Invoke(stub => stub.KillAsFaulted(reason));
+        }
+        catch (StubExitedException) when (Termination is not null)
+        {
+            // It died on its own meanwhile: that is how it ended.
+        }
+        return Termination!;
+    }
+
+    /// <summary>
     /// For a single round trip (about 10 µs) spins while the answer is likely close, then
     /// sleeps; a batch takes long enough to sleep at once. A caller on the tracer's own CPU
     /// would only delay it, so it sleeps at once too; elsewhere it spins without yielding,
