@@ -139,25 +139,22 @@ function Invoke-UmlTlbBuild {
         Remove-Item -Force
 
     $required = @('UmlTlb.psd1', 'UmlTlb.dll', 'UmlTlb.Engine.dll', 'Tmds.LibC.dll', 'UmlTlb.Format.ps1xml')
-    $stubs = @(Get-StubArchitecture | ForEach-Object { "stubs/umltlb-stub-$_" })
-    $missing = @($required + $stubs | Where-Object { -not (Test-Path (Join-Path $script:ModuleDir $_) -PathType Leaf) })
+    $missing = @($required | Where-Object { -not (Test-Path (Join-Path $script:ModuleDir $_) -PathType Leaf) })
     if ($missing) {
         throw "The published module lacks: $($missing -join ', ')."
     }
-    foreach ($stub in $stubs) {
-        $mode = (Get-Item (Join-Path $script:ModuleDir $stub)).UnixFileMode
-        if (-not $mode.HasFlag([IO.UnixFileMode]::UserExecute)) {
-            throw "$stub is not executable ($mode)."
-        }
+    # The stubs live inside UmlTlb.Engine.dll (Test-BuiltModule.ps1 checks): a stubs/ folder would be stale.
+    if (Test-Path (Join-Path $script:ModuleDir 'stubs')) {
+        throw "The published module has a stubs/ folder; the stubs belong inside UmlTlb.Engine.dll."
     }
 
     Write-Step 'Importing the published module in a fresh pwsh'
     $check = Join-Path $script:Root 'Tests/Tools/Test-BuiltModule.ps1'
-    $exitCode = Invoke-ChildPwsh -File $check -ArgumentList @($script:ModuleDir) -Timeout ([TimeSpan]::FromMinutes(2))
+    $exitCode = Invoke-ChildPwsh -File $check -ArgumentList @($script:ModuleDir, ((Get-StubArchitecture) -join ',')) -Timeout ([TimeSpan]::FromMinutes(2))
     if ($exitCode -ne 0) {
         throw "Importing $script:ModuleDir failed (exit code $exitCode)."
     }
-    Write-Host "Built $script:ModuleDir (stubs: $((Get-StubArchitecture) -join ', '))."
+    Write-Host "Built $script:ModuleDir (stubs inside UmlTlb.Engine.dll: $((Get-StubArchitecture) -join ', '))."
 }
 
 #endregion

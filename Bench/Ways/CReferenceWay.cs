@@ -22,7 +22,8 @@ internal sealed class CReferenceWay : IMeasuredWay
             Console.WriteLine("C reference: skipped (no --cref EXE; build.ps1 Bench compiles Bench/cref/cref.c and passes it)");
             return;
         }
-        string stubPath = StubFiles.Locate(StubAbi.For(StubArchitecture.x86_64), null);
+        // The engine's own sealed stub memfd, which the C program (a child of this process) execs by path.
+        string stubPath = $"/proc/{Environment.ProcessId}/fd/{StubExecutable.For(StubAbi.For(StubArchitecture.x86_64)).File.Fd}";
         int n = run.N;
         foreach (var affinity in EngineStubs.Affinities)
         {

@@ -4,7 +4,7 @@
  * so that the engine is compared with C on the machine as it is during the same run.
  * build.ps1 Bench builds and runs it:
  *   gcc -O2 -I Stubs -o out/bench/cref Bench/cref/cref.c
- *   out/bench/cref out/UmlTlb/stubs/umltlb-stub-x86_64 [N] [colo|any] [handler|nohandler]
+ *   out/bench/cref /proc/<bench pid>/fd/<the engine's stub memfd> [N] [colo|any] [handler|nohandler]
  * "handler" installs an empty SIGCHLD handler (SA_RESTART), as a .NET host has one.
  */
 #define _GNU_SOURCE

@@ -24,7 +24,7 @@ internal abstract partial class StubAbi
     /// <summary>First address the kernel never gives this kind of process.</summary>
     public abstract ulong TaskSize { get; }
 
-    /// <summary>The file the build puts the stub in, under stubs/.</summary>
+    /// <summary>The stub program's name: its resource in UmlTlb.Engine.dll, and its memfd's name.</summary>
     public string StubFileName => "umltlb-stub-" + Architecture;
 
     /// <summary>mmap's last argument for a byte offset into the physical-memory file.</summary>

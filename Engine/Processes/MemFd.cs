@@ -74,6 +74,47 @@ internal sealed unsafe class MemFd : SafeHandle
         }
     }
 
+    /// <summary>
+    /// Creates a memfd holding <paramref name="content"/> that can be executed and never
+    /// changed again: sealed against writes and any change of size, as Linux UML seals its stub.
+    /// </summary>
+    public static MemFd CreateSealedExecutable(string name, ReadOnlySpan<byte> content)
+    {
+        MemFd memfd;
+        try
+        {
+            memfd = CreateUnsized(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | Interop.MFD_EXEC, (ulong)content.Length);
+        }
+        catch (UnixErrorException e) when (e.Errno == Errno.EINVAL)
+        {
+            // Before Linux 6.3 there is no MFD_EXEC: every memfd may be executed there.
+            memfd = CreateUnsized(name, MFD_CLOEXEC | MFD_ALLOW_SEALING, (ulong)content.Length);
+        }
+        try
+        {
+            fixed (byte* p = content)
+            {
+                int done = 0;
+                while (done < content.Length)
+                {
+                    long n = write(memfd.Fd, p + done, content.Length - done);
+                    if (n < 0)
+                    {
+                        throw UnixErrorException.FromLastError($"write({name})");
+                    }
+                    done += (int)n;
+                }
+            }
+            memfd.AddSeals(F_SEAL_WRITE | SizeSeals);
+            return memfd;
+        }
+        catch
+        {
+            memfd.Dispose();
+            throw;
+        }
+    }
+
     private static MemFd CreateUnsized(string name, uint flags, ulong size)
     {
         var bytes = Encoding.UTF8.GetBytes(name + "\0");
@@ -85,6 +126,14 @@ internal sealed unsafe class MemFd : SafeHandle
         if (fd < 0)
         {
             throw UnixErrorException.FromLastError("memfd_create");
+        }
+        if (fd < Interop.FirstFreeFd)
+        {
+            // Spawning a stub dup2s its files onto fds 3 and 4: a memfd there would be clobbered first.
+            int moved = fcntl(fd, Interop.F_DUPFD_CLOEXEC, Interop.FirstFreeFd);
+            var error = moved < 0 ? UnixErrorException.FromLastError("fcntl(F_DUPFD_CLOEXEC)") : null;
+            close(fd);
+            fd = error is null ? moved : throw error;
         }
         return new MemFd(fd, size);
     }

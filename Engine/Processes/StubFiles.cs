@@ -2,16 +2,15 @@ using UmlTlb.Abi;
 
 namespace UmlTlb.Processes;
 
-/// <summary>Finds the stub executable the build put beside the engine.</summary>
+/// <summary>Finds a stub program on disk: only for StubStartOptions.StubDirectory (tests that run a stand-in).</summary>
 internal static class StubFiles
 {
-    public static string Locate(StubAbi abi, string? directory)
+    public static string Locate(StubAbi abi, string directory)
     {
-        directory ??= Path.Combine(Path.GetDirectoryName(typeof(StubFiles).Assembly.Location) ?? AppContext.BaseDirectory, "stubs");
         string path = Path.Combine(directory, abi.StubFileName);
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"The {abi.Architecture} stub is missing: {path}. Build UmlTlb with build.ps1.", path);
+            throw new FileNotFoundException($"The {abi.Architecture} stub program is missing: {path}.", path);
         }
         return path;
     }

@@ -125,7 +125,9 @@ public sealed partial class StubProcess
             throw new ArgumentOutOfRangeException(nameof(options), options.PhysicalMemorySize, "PhysicalMemorySize must be a non-zero whole number of pages.");
         }
         var abi = StubAbi.For(options.Architecture);
-        string path = StubFiles.Locate(abi, options.StubDirectory);
+        string path = options.StubDirectory is { } directory
+            ? StubFiles.Locate(abi, directory)
+            : StubExecutable.For(abi).SpawnPath;
         int id = StubRegistry.NextId();
         string name = string.IsNullOrEmpty(options.Name) ? $"stub{id}" : options.Name;
         if (!StubRegistry.TryReserveName(name))

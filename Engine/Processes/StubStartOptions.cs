@@ -17,6 +17,9 @@ public sealed class StubStartOptions
 
     public StubAffinity Affinity { get; set; } = StubAffinity.Colocated;
 
-    /// <summary>Where the stub executables are; default: stubs/ beside UmlTlb.Engine.dll.</summary>
+    /// <summary>
+    /// A folder holding a stand-in stub program (umltlb-stub-&lt;arch&gt;), for tests; by default
+    /// (null) the stub built into UmlTlb.Engine.dll runs, from a sealed memfd.
+    /// </summary>
     public string? StubDirectory { get; set; }
 }

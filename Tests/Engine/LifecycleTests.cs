@@ -50,7 +50,7 @@ public abstract class LifecycleTests : StubTestBase
         var code = Assert.Single(maps, m => m.Start == stub.StubCodeAddress);
         Assert.Equal(stub.StubCodeAddress + Page, code.End);
         Assert.Equal("r-xp", code.Perms);
-        Assert.EndsWith("umltlb-stub-" + Architecture, code.Path);
+        Assert.Equal($"/memfd:umltlb-stub-{Architecture} (deleted)", code.Path);
 
         var data = Assert.Single(maps, m => m.Start == stub.StubDataAddress);
         Assert.Equal(stub.StubDataAddress + Pages(batchPages), data.End);

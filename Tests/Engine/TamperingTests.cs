@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using UmlTlb.Abi;
 using UmlTlb.Tracing;
 
@@ -10,9 +9,9 @@ namespace UmlTlb.Tests;
 /// and what a stub that writes back nonsense gets: neither may harm this process, and the
 /// engine must say what happened.
 /// </summary>
-public abstract partial class TamperingTests : StubTestBase
+public abstract class TamperingTests : StubTestBase
 {
-    private const int F_GET_SEALS = 1034, F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8;
+    private const int F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8;
 
     protected TamperingTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
         : base(fixture, output, architecture)
@@ -30,7 +29,7 @@ public abstract partial class TamperingTests : StubTestBase
     {
         var stub = Start();
 
-        int seals = SealsOf($"/proc/{stub.ProcessId}/fd/{fd}");
+        int seals = ProcView.Seals($"/proc/{stub.ProcessId}/fd/{fd}");
 
         Assert.Equal(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL, seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL));
         Assert.Equal(0, seals & F_SEAL_WRITE);
@@ -151,16 +150,4 @@ public abstract partial class TamperingTests : StubTestBase
         Assert.True(process.WaitForExit(10_000), "truncate did not end within 10 s");
         return (process.ExitCode, error);
     }
-
-    /// <summary>F_GET_SEALS on a file opened here, independently of the engine's fds.</summary>
-    private static int SealsOf(string path)
-    {
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
-        int seals = fcntl((int)file.DangerousGetHandle(), F_GET_SEALS);
-        Assert.True(seals >= 0, $"F_GET_SEALS on {path} failed: errno {Marshal.GetLastPInvokeError()}");
-        return seals;
-    }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int fcntl(int fd, int cmd);
 }

@@ -33,6 +33,15 @@ Describe 'A confined stub' -Tag 'CI' {
         Get-ProcStatusValue $stub.ProcessId 'Name' | Should -BeExactly 'umltlb-stub'
     }
 
+    It 'runs from a sealed memfd and pgrep finds it by name' {
+        $stub = Start-TestStub 'memfd'
+        (Get-Item "/proc/$($stub.ProcessId)/exe").LinkTarget | Should -BeExactly '/memfd:umltlb-stub-x86_64 (deleted)'
+        $pgrep = (Get-Command pgrep -CommandType Application | Select-Object -First 1).Source
+        $found = @(& $pgrep -x -P $PID umltlb-stub)
+        $LASTEXITCODE | Should -Be 0
+        $found | Should -Contain "$($stub.ProcessId)"
+    }
+
     It 'dies of SIGSYS when its data area asks for getpid, and PowerShell goes on' {
         $stub = Start-TestStub 'sigsys'
         $stubPid = $stub.ProcessId

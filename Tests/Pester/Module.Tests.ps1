@@ -48,12 +48,19 @@ Describe 'The UmlTlb module' -Tag 'CI' {
         (Get-Module UmlTlb).CompatiblePSEditions | Should -BeExactly @('Core')
     }
 
-    It 'ships an executable <Architecture> stub' -TestCases $stubArchitectures {
+    It 'carries the <Architecture> stub inside UmlTlb.Engine.dll, with no stub file beside it' -TestCases $stubArchitectures {
         param($Architecture)
-        $stub = Get-Item (Join-Path $script:ModulePath "stubs/umltlb-stub-$Architecture")
-        $stub.UnixFileMode.HasFlag([IO.UnixFileMode]::UserExecute) | Should -BeTrue
+        Test-Path (Join-Path $script:ModulePath 'stubs') | Should -BeFalse
+        $stream = [UmlTlb.StubProcess].Assembly.GetManifestResourceStream("umltlb-stub-$Architecture")
+        $stream | Should -Not -BeNullOrEmpty
+        try {
+            $header = [byte[]]::new(18)
+            $stream.ReadExactly($header)
+        }
+        finally {
+            $stream.Dispose()
+        }
         # A static ELF executable: the magic, then ET_EXEC.
-        $header = [IO.File]::ReadAllBytes($stub.FullName)[0..17]
         [Text.Encoding]::ASCII.GetString($header, 1, 3) | Should -BeExactly 'ELF'
         [BitConverter]::ToUInt16($header, 16) | Should -Be 2
     }

@@ -1,10 +1,13 @@
 <#
 .SYNOPSIS
     Imports the built module in this (fresh) PowerShell and checks that it
-    exports exactly the cmdlets its manifest lists. build.ps1 Build runs it.
+    exports exactly the cmdlets its manifest lists, and that UmlTlb.Engine.dll
+    carries a stub program for each architecture. build.ps1 Build runs it.
 #>
 param(
-    [Parameter(Mandatory)] [string] $ModulePath
+    [Parameter(Mandatory)] [string] $ModulePath,
+    # Comma-separated architectures whose stub must be embedded (x86_64,i386).
+    [Parameter(Mandatory)] [string] $StubArchitectures
 )
 $ErrorActionPreference = 'Stop'
 
@@ -24,6 +27,12 @@ if ($expected.Count -eq 0 -or $differences) {
 $others = @($module.ExportedFunctions.Keys) + @($module.ExportedAliases.Keys) + @($module.ExportedVariables.Keys)
 if ($others) {
     Write-Host "The module exports more than cmdlets: $($others -join ', ')" -ForegroundColor Red
+    exit 1
+}
+$resources = [UmlTlb.StubProcess].Assembly.GetManifestResourceNames()
+$missingStubs = @($StubArchitectures -split ',' | Where-Object { "umltlb-stub-$_" -notin $resources })
+if ($missingStubs) {
+    Write-Host "UmlTlb.Engine.dll carries no stub for: $($missingStubs -join ', ') (resources: $($resources -join ', '))" -ForegroundColor Red
     exit 1
 }
 Write-Host "Imported $($module.Name) $($module.Version) from $($module.ModuleBase): $($actual.Count) cmdlets, as the manifest lists."

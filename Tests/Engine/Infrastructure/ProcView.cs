@@ -133,6 +133,19 @@ public static partial class ProcView
         return true;
     }
 
+    /// <summary>The seals of a file (F_GET_SEALS), opened here by path, independently of the engine's fds.</summary>
+    public static int Seals(string path)
+    {
+        const int F_GET_SEALS = 1034;
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        int seals = fcntl((int)file.DangerousGetHandle(), F_GET_SEALS);
+        if (seals < 0)
+        {
+            throw new InvalidOperationException($"F_GET_SEALS on {path} failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+        return seals;
+    }
+
     public static void Kill(int pid, int signal)
     {
         if (kill(pid, signal) != 0)
@@ -143,4 +156,7 @@ public static partial class ProcView
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int signal);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int cmd);
 }
