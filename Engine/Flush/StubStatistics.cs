@@ -14,6 +14,9 @@ public sealed class StubStatistics
     /// <summary>Host ops run through batch_syscall_stub (multi_op_count).</summary>
     public long BatchedOperations { get; init; }
 
+    /// <summary>Host ops per run of batch_syscall_stub, on average (multi_op_count / multi_count).</summary>
+    public double AverageBatchLength => Batches > 0 ? (double)BatchedOperations / Batches : 0;
+
     /// <summary>Queued ops that merged into the host op before them.</summary>
     public long CoalescedOperations { get; init; }
 

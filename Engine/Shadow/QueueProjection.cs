@@ -36,9 +36,8 @@ internal sealed class QueueProjection
             _foldedSequence = 0;
             _foldedEnd = 0;
         }
-        // Pending host ops carry consecutive sequence numbers: start at the last one folded.
-        int from = pending.Length == 0 || _foldedSequence < pending[0].Sequence ? 0 : (int)(_foldedSequence - pending[0].Sequence);
-        for (int i = from; i < pending.Length; i++)
+        // Pending host ops are in sequence order: start at the last one folded.
+        for (int i = FirstAtOrAfter(pending, _foldedSequence); i < pending.Length; i++)
         {
             ref readonly var op = ref pending[i];
             ulong foldFrom = op.Sequence == _foldedSequence ? Math.Max(_foldedEnd, op.Address) : op.Address;
@@ -50,6 +49,24 @@ internal sealed class QueueProjection
             _foldedEnd = op.End;
         }
         return _mapped.FirstHole(start, end) is not null;
+    }
+
+    private static int FirstAtOrAfter(ReadOnlySpan<HostOp> pending, long sequence)
+    {
+        int lo = 0, hi = pending.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (pending[mid].Sequence < sequence)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     private void Fold(VmOpKind kind, ulong start, ulong end)

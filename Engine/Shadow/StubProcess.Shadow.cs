@@ -31,5 +31,11 @@ public sealed partial class StubProcess
         }
     }
 
+    /// <summary>
+    /// A dry run of flushing the pending ops: the host ops, and the change they would make to the
+    /// shadow, computed from the shadow alone. Runs nothing and changes nothing.
+    /// </summary>
+    public VmFlushPreview PreviewFlush(bool continueOnError = false) => FlushPlanner.Plan(this, [], continueOnError);
+
     private static string PhysicalMemoryName(int id) => $"umltlb-physmem-{id}";
 }

@@ -11,9 +11,16 @@ namespace UmlTlb.Binding;
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 public sealed class NumberTransformationAttribute : ArgumentTransformationAttribute
 {
-    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    /// <summary>Bind $null and blank strings as null, for a nullable parameter whose command checks them.</summary>
+    public bool BlankIsNull { get; set; }
+
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
-        object value = inputData is PSObject pso ? pso.BaseObject : inputData;
+        object? value = inputData is PSObject pso ? pso.BaseObject : inputData;
+        if (BlankIsNull && (value is null || value is string blank && string.IsNullOrWhiteSpace(blank)))
+        {
+            return null;
+        }
         return value switch
         {
             null => 0UL,

@@ -21,6 +21,9 @@ Describe 'Default table views' -Tag 'CI' {
         @{ TypeName = 'UmlTlb.StubStatistics' }
         @{ TypeName = 'UmlTlb.MemoryMapping' }
         @{ TypeName = 'UmlTlb.MappingChange' }
+        @{ TypeName = 'UmlTlb.VmRangeSyncSummary' }
+        @{ TypeName = 'UmlTlb.VmFlushPreview' }
+        @{ TypeName = 'UmlTlb.VmPageTable' }
     ) {
         $data = Get-FormatData -TypeName $TypeName
         $data | Should -Not -BeNullOrEmpty
