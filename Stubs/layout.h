@@ -22,7 +22,12 @@
 #define DATA_BATCH_STUB     6
 #define DATA_STUB_DATA      7
 #define DATA_TRAPPED        8
-#define DATA_TUPLES         9
+#define DATA_DOORBELL_STUB  9   /* entry of the Doorbell transport's loop */
+#define DATA_DOORBELL_SPIN  10  /* pause iterations the stub may spin before it sleeps */
+/* Doorbell words: 32-bit futexes in the low half of their word, each on a cache line of its own. */
+#define DATA_DOORBELL       16  /* engine -> stub: request number << 1; bit 0 = the stub sleeps */
+#define DATA_DOORBELL_DONE  32  /* stub -> engine: completed number << 1; bit 0 = the engine sleeps */
+#define DATA_TUPLES         48
 
 #define DATA_FLAG_CONTINUE  1
 
@@ -54,6 +59,8 @@
 #define MAP_SHARED          1
 #define MAP_FIXED           0x10
 #define PTRACE_TRACEME      0
+#define FUTEX_WAIT          0
+#define FUTEX_WAKE          1
 #endif
 
 #endif

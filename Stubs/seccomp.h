@@ -8,7 +8,7 @@
  *   WORD                    8 or 4: the size of a pointer in struct sock_fprog
  *   ARGS_HIGH_HALF          1 when syscall arguments are 64 bits wide (x86_64),
  *                           0 when the kernel reads only their low 32 bits (i386)
- *   NR_MMAP_OP, NR_mprotect, NR_munmap, NR_exit, NR_exit_group
+ *   NR_MMAP_OP, NR_mprotect, NR_munmap, NR_exit, NR_exit_group, NR_futex
  * and then expands emit_seccomp_filter in its code page, where the kernel copies it
  * from when the stub installs it (seccomp_prog is the struct sock_fprog).
  *
@@ -23,7 +23,10 @@
  *     the physical-memory file, prot within PROT_READ|PROT_WRITE|PROT_EXEC;
  *   - mprotect with prot within PROT_READ|PROT_WRITE|PROT_EXEC;
  *   - munmap;
- *   - exit and exit_group (the stub's way out of a failed step).
+ *   - exit and exit_group (the stub's way out of a failed step);
+ *   - futex for the Doorbell transport, two forms only: FUTEX_WAIT on the
+ *     doorbell word, FUTEX_WAKE on the done word (op exact, address exact:
+ *     both 32-bit halves on x86_64), both in the data area.
  *
  * Known limit: addresses and lengths are not pinned. An op may unmap or
  * replace the stub's own code or data page; the stub then faults (SIGSEGV)
@@ -113,6 +116,26 @@
 	.endif
 	.endm
 
+	/* Argument i must be exactly value, a full address (both halves where arguments are 64 bits). */
+	.macro arg_equals_address i, value
+	bpf_load SECCOMP_DATA_ARG_LOW(\i)
+	bpf_jump BPF_JEQ_K, (\value) & 0xffffffff, 8f, filter_kill
+8:
+	.if ARGS_HIGH_HALF
+	bpf_load SECCOMP_DATA_ARG_HIGH(\i)
+	bpf_jump BPF_JEQ_K, (\value) >> 32, 8f, filter_kill
+8:
+	.endif
+	.endm
+
+	/* Go on at target (JSET with no bits is never true). */
+	.macro bpf_goto target
+	bpf_jump BPF_JSET_K, 0, \target, \target
+	.endm
+
+/* The data-area words the Doorbell transport's futexes live in (layout.h). */
+#define DOORBELL_ADDRESS(word)      (STUB_CODE + PAGE_SIZE + WORD * (word))
+
 	/* The whole program and its struct sock_fprog (seccomp_prog), placed where expanded. */
 	.macro emit_seccomp_filter
 	.balign 8
@@ -136,7 +159,23 @@ seccomp_filter:
 	allow_syscall NR_munmap, filter_allow
 	allow_syscall NR_exit, filter_allow
 	allow_syscall NR_exit_group, filter_allow
+	allow_syscall NR_futex, rule_futex
 	bpf_stmt BPF_RET_K, SECCOMP_RET_KILL_PROCESS
+
+rule_futex:
+	/* The stub sleeps on the doorbell word and wakes the engine on the done word: nothing else. */
+	bpf_load SECCOMP_DATA_ARG_LOW(1)
+	bpf_jump BPF_JEQ_K, FUTEX_WAIT, rule_futex_wait, 8f
+8:
+	bpf_jump BPF_JEQ_K, FUTEX_WAKE, rule_futex_wake, filter_kill
+rule_futex_wait:
+	arg_equals 1, FUTEX_WAIT
+	arg_equals_address 0, DOORBELL_ADDRESS(DATA_DOORBELL)
+	bpf_goto filter_allow
+rule_futex_wake:
+	arg_equals 1, FUTEX_WAKE
+	arg_equals_address 0, DOORBELL_ADDRESS(DATA_DOORBELL_DONE)
+	bpf_goto filter_allow
 
 rule_mmap:
 	/* Only shared, fixed mappings of the physical-memory file... */

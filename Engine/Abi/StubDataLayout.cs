@@ -19,7 +19,14 @@ internal static class StubDataLayout
     public const int BatchStub = 6;
     public const int StubData = 7;
     public const int Trapped = 8;
-    public const int Tuples = 9;
+    public const int DoorbellStub = 9;
+    public const int DoorbellSpin = 10;
+
+    // Doorbell words: 32-bit futexes in the low half of their word, each on a cache line of its own (see Engine/Doorbell).
+    public const int Doorbell = 16;
+    public const int DoorbellDone = 32;
+
+    public const int Tuples = 48;
 
     /// <summary>A tuple is [nr, a1..a6].</summary>
     public const int TupleWords = 7;

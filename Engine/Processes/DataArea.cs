@@ -67,7 +67,20 @@ internal sealed unsafe class DataArea : IDisposable
     }
 
     /// <summary>Ends the batch after <paramref name="count"/> tuples.</summary>
-    public void Terminate(int count) => this[TupleWord(count)] = 0;
+    public void Terminate(int count)
+    {
+        this[TupleWord(count)] = 0;
+        TupleCount = count;
+    }
+
+    /// <summary>How many tuples the last <see cref="Terminate"/> ended the batch after.</summary>
+    public int TupleCount { get; private set; }
+
+    /// <summary>
+    /// The 32-bit futex in the low half of <paramref name="word"/> (x86 is little-endian, so on x86_64
+    /// that is where the stub's 32-bit accesses land too).
+    /// </summary>
+    public int* FutexWord(int word) => (int*)(_base + word * WordSize);
 
     /// <summary>What the stub stored in an executed tuple's nr slot: that syscall's return value.</summary>
     public ulong TupleResult(int tuple) => this[TupleWord(tuple)];

@@ -1,4 +1,5 @@
 using UmlTlb.Abi;
+using UmlTlb.Doorbell;
 using UmlTlb.Flush;
 using UmlTlb.Ops;
 using UmlTlb.Processes;
@@ -19,7 +20,7 @@ public sealed partial class StubProcess
     private readonly MemFd _physicalMemoryFd;
 
     private StubProcess(int id, string name, StubStartOptions options, StubAbi abi, StubTracer tracer,
-        MemFd dataFd, DataArea data, MemFd physicalMemoryFd, int? cpu)
+        MemFd dataFd, DataArea data, MemFd physicalMemoryFd, int? cpu, IStubRoundTrip roundTrip)
     {
         Id = id;
         Name = name;
@@ -34,7 +35,8 @@ public sealed partial class StubProcess
         Cpu = cpu;
         StubCodeAddress = data[StubDataLayout.StubCode];
         StubDataAddress = data[StubDataLayout.StubData];
-        RoundTrip = new PtraceRoundTrip(tracer, abi, data);
+        Transport = options.Transport;
+        RoundTrip = roundTrip;
         StartTime = DateTime.Now;
         Shadow = new StubShadow($"/memfd:{PhysicalMemoryName(id)} (deleted)");
         Queue = new VmOpQueue(Shadow.Projection);
@@ -74,6 +76,9 @@ public sealed partial class StubProcess
     public ulong UserAddressLimit => StubCodeAddress;
 
     public StubAffinity Affinity { get; }
+
+    /// <summary>How round trips reach the stub: ptrace stops or the futex doorbell.</summary>
+    public StubTransport Transport { get; }
 
     /// <summary>The CPU the stub and its tracer thread are pinned to, when colocated.</summary>
     public int? Cpu { get; }
@@ -120,6 +125,10 @@ public sealed partial class StubProcess
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchPages, $"BatchPages must be 1 to {StubDataLayout.MaxBatchPages}.");
         }
+        if (!Enum.IsDefined(options.Transport))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Transport, "Transport must be Ptrace or Doorbell.");
+        }
         if (options.PhysicalMemorySize == 0 || options.PhysicalMemorySize % StubDataLayout.PageSize != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.PhysicalMemorySize, "PhysicalMemorySize must be a non-zero whole number of pages.");
@@ -143,8 +152,12 @@ public sealed partial class StubProcess
         {
             data = new DataArea(dataFd, abi.WordSize);
             data[StubDataLayout.ParentPid] = (ulong)Environment.ProcessId;
-            var tracer = StubTracer.Start(new StubLaunch(path, name, data, dataFd.Fd, physicalMemoryFd.Fd, cpu));
-            var stub = new StubProcess(id, name, options, abi, tracer, dataFd, data, physicalMemoryFd, cpu);
+            // The doorbell exists before the tracer: the tracer ends its waits when it reaps the stub.
+            var doorbell = options.Transport == StubTransport.Doorbell ? new DoorbellRoundTrip(name, abi, data, cpu) : null;
+            var tracer = StubTracer.Start(new StubLaunch(path, name, data, dataFd.Fd, physicalMemoryFd.Fd, cpu, options.Transport, doorbell is null ? null : doorbell.StubGone));
+            doorbell?.WatchedBy(tracer);
+            IStubRoundTrip roundTrip = doorbell is null ? new PtraceRoundTrip(tracer, abi, data) : doorbell;
+            var stub = new StubProcess(id, name, options, abi, tracer, dataFd, data, physicalMemoryFd, cpu, roundTrip);
             stub.CheckLayout();
             StubRegistry.Add(stub);
             return stub;

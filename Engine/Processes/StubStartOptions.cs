@@ -17,6 +17,9 @@ public sealed class StubStartOptions
 
     public StubAffinity Affinity { get; set; } = StubAffinity.Colocated;
 
+    /// <summary>How round trips reach the stub: ptrace stops, or a futex doorbell in the data area.</summary>
+    public StubTransport Transport { get; set; } = StubTransport.Ptrace;
+
     /// <summary>
     /// A folder holding a stand-in stub program (umltlb-stub-&lt;arch&gt;), for tests; by default
     /// (null) the stub built into UmlTlb.Engine.dll runs, from a sealed memfd.

@@ -20,3 +20,16 @@ public enum StubAffinity
     /// <summary>Left to the scheduler.</summary>
     Any,
 }
+
+/// <summary>How the engine makes the stub run its ops.</summary>
+public enum StubTransport
+{
+    /// <summary>Every round trip is a ptrace stop: PTRACE_SETREGS/CONT, the stub's int3, waitpid.</summary>
+    Ptrace,
+
+    /// <summary>
+    /// The stub loops in its own code and is woken through a futex word in the shared data area:
+    /// no ptrace stop per round trip. Still traced, so faults and outside signals are seen as before.
+    /// </summary>
+    Doorbell,
+}

@@ -10,7 +10,7 @@ internal sealed unsafe class PtraceStub
 {
     private readonly string _name;
     private readonly Processes.DataArea _data;
-    private bool _killRequested;
+    private volatile bool _killRequested;
     private string? _faultReason;
 
     public PtraceStub(int pid, string name, Processes.DataArea data)
@@ -45,6 +45,52 @@ internal sealed unsafe class PtraceStub
         }
         Resume();
         WaitForTrap();
+    }
+
+    /// <summary>Points the stub at <paramref name="regs"/> and lets it run, without waiting for anything.</summary>
+    public void ResumeAt(ref Interop.user_regs_struct regs)
+    {
+        regs.orig_rax = ulong.MaxValue;
+        fixed (Interop.user_regs_struct* p = &regs)
+        {
+            Request(Interop.PTRACE_SETREGS, 0, (nint)p, "PTRACE_SETREGS");
+        }
+        Resume();
+    }
+
+    /// <summary>
+    /// For a stub that runs on its own (the Doorbell transport): waits for its next stop or its end.
+    /// Job-control stops are swallowed (it must keep answering), any other signal is delivered (a
+    /// fatal one then ends it). True once it is reaped.
+    /// </summary>
+    public bool WatchOnce()
+    {
+        var status = Wait(0);
+        if (!status.Stopped)
+        {
+            Record(status);
+            return true;
+        }
+        int signal = status.StopSignal;
+        try
+        {
+            Continue(IsJobControlStop(signal) ? 0 : signal);
+        }
+        catch (StubExitedException)
+        {
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Marks the coming SIGKILL as UmlTlb's own (a stop, or with <paramref name="faultReason"/> a fault),
+    /// for a stub whose tracer thread sleeps in waitpid and cannot send it itself.
+    /// </summary>
+    public void MarkKillRequested(string? faultReason = null)
+    {
+        _faultReason = faultReason;
+        _killRequested = faultReason is null;
     }
 
     /// <summary>Lets the stub go on from a stop, ready to recognise its next int3.</summary>

@@ -4,14 +4,21 @@ using static Tmds.Linux.LibC;
 
 namespace UmlTlb.Tracing;
 
-/// <summary>What the tracer thread needs to start a stub.</summary>
-internal sealed record StubLaunch(string Path, string Name, Processes.DataArea Data, int DataFd, int PhysicalMemoryFd, int? Cpu);
+/// <summary>
+/// What the tracer thread needs to start a stub. Reaped, when given, is called on the tracer
+/// thread once the stub is reaped and its termination is set (the doorbell ends its waits there).
+/// </summary>
+internal sealed record StubLaunch(string Path, string Name, Processes.DataArea Data, int DataFd, int PhysicalMemoryFd, int? Cpu,
+    StubTransport Transport = StubTransport.Ptrace, Action? Reaped = null);
 
 /// <summary>
 /// The dedicated thread that traces one stub. It spawns the stub (so that it is the
 /// stub's parent), issues every ptrace and waitpid call for it, and runs commands
 /// other threads hand it one at a time. Between commands it sleeps in poll() on a
 /// pidfd, so a stub that dies is reaped at once, not at its next use.
+/// With the Doorbell transport it hands no commands: once it has pointed the stub at
+/// doorbell_stub it sleeps in waitpid, answering the stub's stops (outside signals,
+/// faults) and reaping it; Stop then kills the stub through the pidfd.
 /// </summary>
 internal sealed unsafe class StubTracer
 {
@@ -32,6 +39,8 @@ internal sealed unsafe class StubTracer
     private readonly ManualResetEventSlim _commandDone = new(false);
     private readonly object _callerLock = new();
     private readonly int _wakeFd;
+    private readonly object _pidfdLock = new();
+    private int _pidfd = -1;
     private Exception? _startError;
     private PtraceStub? _stub;
     private Action<PtraceStub>? _command;
@@ -92,6 +101,10 @@ internal sealed unsafe class StubTracer
     /// </summary>
     public void Invoke(Action<PtraceStub> command, bool expectShort = false)
     {
+        if (_launch.Transport == StubTransport.Doorbell)
+        {
+            throw new InvalidOperationException($"Stub '{_launch.Name}' uses the Doorbell transport: its tracer thread runs no ptrace commands.");
+        }
         lock (_callerLock)
         {
             ThrowIfTerminated();
@@ -119,6 +132,10 @@ internal sealed unsafe class StubTracer
     /// <summary>Kills and reaps the stub and ends the tracer thread; safe to call more than once.</summary>
     public StubTermination Stop()
     {
+        if (_launch.Transport == StubTransport.Doorbell)
+        {
+            return StopWatched();
+        }
         if (Volatile.Read(ref _finished) == 0)
         {
             try
@@ -139,11 +156,38 @@ internal sealed unsafe class StubTracer
     }
 
     /// <summary>
+    /// The tracer thread sleeps in waitpid: kill the stub from here (as a stop, or as a fault
+    /// with <paramref name="faultReason"/>) and let the tracer reap it.
+    /// </summary>
+    private StubTermination StopWatched(string? faultReason = null)
+    {
+        lock (_pidfdLock)
+        {
+            // The pidfd, not the pid: until the tracer closes it (under this lock) it names this stub, reaped or not.
+            if (_pidfd >= 0 && Volatile.Read(ref _finished) == 0)
+            {
+                _stub!.MarkKillRequested(faultReason);
+                Interop.pidfd_send_signal(_pidfd, Interop.SIGKILL);
+            }
+        }
+        if (Thread.CurrentThread != _thread)
+        {
+            _thread.Join();
+            CloseWakeFd();
+        }
+        return Termination!;
+    }
+
+    /// <summary>
     /// Kills the stub because what it did cannot be trusted (<paramref name="reason"/> says
     /// what, completing "the stub (pid N) ..."); it ends Faulted. Returns how it ended.
     /// </summary>
     public StubTermination Fault(string reason)
     {
+        if (_launch.Transport == StubTransport.Doorbell)
+        {
+            return StopWatched(reason);
+        }
         try
         {
             Invoke(stub => stub.KillAsFaulted(reason));
@@ -223,6 +267,11 @@ internal sealed unsafe class StubTracer
             {
                 throw UnixErrorException.FromLastError("pidfd_open");
             }
+            _pidfd = pidfd;
+            if (_launch.Transport == StubTransport.Doorbell)
+            {
+                SendToDoorbell(_stub);
+            }
         }
         catch (Exception e)
         {
@@ -236,7 +285,16 @@ internal sealed unsafe class StubTracer
 
         try
         {
-            Loop(pidfd);
+            if (_launch.Transport == StubTransport.Doorbell)
+            {
+                while (!_stub.WatchOnce())
+                {
+                }
+            }
+            else
+            {
+                Loop(pidfd);
+            }
         }
         catch (Exception e)
         {
@@ -260,6 +318,21 @@ internal sealed unsafe class StubTracer
         stub.WaitForTrap();
         InitialRegisters = stub.GetRegs();
         return stub;
+    }
+
+    /// <summary>Points the stub, waiting at its first trap, at its doorbell loop, which it never leaves.</summary>
+    private void SendToDoorbell(PtraceStub stub)
+    {
+        var data = _launch.Data;
+        ulong code = data[Abi.StubDataLayout.StubCode];
+        ulong entry = data[Abi.StubDataLayout.DoorbellStub];
+        if (entry <= code || entry >= code + Abi.StubDataLayout.PageSize)
+        {
+            throw new InvalidOperationException($"Stub '{_launch.Name}' reported a doorbell entry 0x{entry:x} outside its code page 0x{code:x}.");
+        }
+        var regs = InitialRegisters;
+        regs.rip = entry;
+        stub.ResumeAt(ref regs);
     }
 
     private void Loop(int pidfd)
@@ -347,9 +420,14 @@ internal sealed unsafe class StubTracer
             Volatile.Write(ref _state, Idle);
             _commandDone.Set();
         }
-        if (pidfd >= 0)
+        _launch.Reaped?.Invoke();
+        lock (_pidfdLock)
         {
-            close(pidfd);
+            if (pidfd >= 0)
+            {
+                close(pidfd);
+            }
+            _pidfd = -1;
         }
     }
 

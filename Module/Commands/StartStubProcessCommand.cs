@@ -34,6 +34,10 @@ public sealed class StartStubProcessCommand : PSCmdlet
     [Parameter]
     public StubAffinity Affinity { get; set; } = StubAffinity.Colocated;
 
+    /// <summary>Ptrace (default): a ptrace stop per round trip. Doorbell: the stub loops in its own code, woken through a futex in the data area.</summary>
+    [Parameter]
+    public StubTransport Transport { get; set; } = StubTransport.Ptrace;
+
     #endregion
 
     #region Method overrides
@@ -50,6 +54,7 @@ public sealed class StartStubProcessCommand : PSCmdlet
                 PhysicalMemorySize = PhysicalMemorySize,
                 BatchPages = BatchPages,
                 Affinity = Affinity,
+                Transport = Transport,
             });
         }
         catch (Exception e) when (e is not PipelineStoppedException)

@@ -71,6 +71,7 @@
 #define NR_exit_group   252
 #define NR_prlimit64    340
 #define NR_seccomp      354
+#define NR_futex        240
 #define NR_close_range  436
 
 /* For Stubs/seccomp.h */
@@ -176,6 +177,7 @@ stub_start:
 	movl $syscall_stub, DATA(DATA_SYSCALL_STUB)
 	movl $batch_syscall_stub, DATA(DATA_BATCH_STUB)
 	movl $STUB_DATA, DATA(DATA_STUB_DATA)
+	movl $doorbell_stub, DATA(DATA_DOORBELL_STUB)
 
 	/* Everything below the code page and above the data area is for ops. */
 	mov $NR_munmap, %eax
@@ -288,6 +290,85 @@ done:
 	int3
 	/* A plain PTRACE_CONT from this trap runs the next batch: no PTRACE_SETREGS needed for it. */
 	jmp batch_syscall_stub
+
+/*
+ * ---- Doorbell transport ---------------------------------------------------
+ * The same loop as x86_64's (see there for the protocol): wait until the
+ * doorbell word holds a request number other than the last one completed,
+ * run the tuples as batch_syscall_stub does, publish the number in the done
+ * word, wake the engine if it sleeps, wait again. Words are 32 bits here, so
+ * the futexes are the whole words. Loads in order = acquire; the publishing
+ * xchg is a full barrier = release. Still no stack.
+ */
+	.globl doorbell_stub
+
+doorbell_stub:
+doorbell_wait:
+	mov DATA(DATA_DOORBELL_SPIN), %ecx
+doorbell_poll:
+	/* A request waits when the two numbers differ (bit 0 of each is a sleep flag, not part of them). */
+	mov DATA(DATA_DOORBELL_DONE), %eax
+	mov DATA(DATA_DOORBELL), %edx
+	xor %edx, %eax
+	and $~1, %eax
+	jnz doorbell_run
+	test %ecx, %ecx
+	jz doorbell_sleep
+	pause
+	dec %ecx
+	jmp doorbell_poll
+doorbell_sleep:
+	/* Say that we sleep (bit 0), unless the engine rang meanwhile; then sleep while nothing changes. */
+	test $1, %edx
+	jnz doorbell_futex_wait
+	mov %edx, %eax
+	or $1, %edx
+	lock cmpxchg %edx, DATA(DATA_DOORBELL)
+	jne doorbell_wait
+doorbell_futex_wait:
+	mov $NR_futex, %eax
+	mov $DATA(DATA_DOORBELL), %ebx
+	mov $FUTEX_WAIT, %ecx
+	xor %esi, %esi
+	int $0x80
+	/* Woken, EAGAIN (it rang first) or EINTR (a swallowed stop): look again. */
+	jmp doorbell_wait
+
+doorbell_run:
+	movl $0, DATA(DATA_EXECUTED)
+doorbell_next:
+	imul $TUPLE_BYTES, DATA(DATA_EXECUTED), %ebp
+	mov DATA(DATA_TUPLES)(%ebp), %eax
+	test %eax, %eax
+	jz doorbell_done
+	mov (DATA(DATA_TUPLES) + 1 * WORD)(%ebp), %ebx
+	mov (DATA(DATA_TUPLES) + 2 * WORD)(%ebp), %ecx
+	mov (DATA(DATA_TUPLES) + 3 * WORD)(%ebp), %edx
+	mov (DATA(DATA_TUPLES) + 4 * WORD)(%ebp), %esi
+	mov (DATA(DATA_TUPLES) + 5 * WORD)(%ebp), %edi
+	mov (DATA(DATA_TUPLES) + 6 * WORD)(%ebp), %ebp
+	int $0x80
+	imul $TUPLE_BYTES, DATA(DATA_EXECUTED), %ecx
+	mov %eax, DATA(DATA_TUPLES)(%ecx)
+	mov %eax, DATA(DATA_RESULT)
+	incl DATA(DATA_EXECUTED)
+	cmp $-4095, %eax
+	jb doorbell_next
+	testl $DATA_FLAG_CONTINUE, DATA(DATA_FLAGS)
+	jnz doorbell_next
+doorbell_done:
+	/* The request served is still in the doorbell word: the engine rings again only after this. */
+	mov DATA(DATA_DOORBELL), %eax
+	and $~1, %eax
+	xchg %eax, DATA(DATA_DOORBELL_DONE)
+	test $1, %eax
+	jz doorbell_wait
+	mov $NR_futex, %eax
+	mov $DATA(DATA_DOORBELL_DONE), %ebx
+	mov $FUTEX_WAKE, %ecx
+	mov $1, %edx
+	int $0x80
+	jmp doorbell_wait
 
 /* Read-only data of the start-up steps; the filter is copied by the kernel at install. */
 stub_name:

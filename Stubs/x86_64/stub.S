@@ -53,6 +53,7 @@
 #define NR_kill         62
 #define NR_ptrace       101
 #define NR_getppid      110
+#define NR_futex        202
 #define NR_prctl        157
 #define NR_exit_group   231
 #define NR_prlimit64    302
@@ -158,6 +159,8 @@ stub_start:
 	movabs $batch_syscall_stub, %rax
 	mov %rax, (WORD * DATA_BATCH_STUB)(%rbx)
 	mov %rbx, (WORD * DATA_STUB_DATA)(%rbx)
+	movabs $doorbell_stub, %rax
+	mov %rax, (WORD * DATA_DOORBELL_STUB)(%rbx)
 
 	/* Everything below the code page and above the data area is for ops. */
 	mov $NR_munmap, %eax
@@ -268,6 +271,97 @@ done:
 	int3
 	/* A plain PTRACE_CONT from this trap runs the next batch: no PTRACE_SETREGS needed for it. */
 	jmp batch_syscall_stub
+
+/*
+ * ---- Doorbell transport ---------------------------------------------------
+ * Pointed here once by its tracer (instead of being pointed at an entry per
+ * round trip), the stub serves requests on its own, without ptrace stops:
+ * wait until the doorbell word holds a request number other than the last
+ * one completed, run the tuples exactly as batch_syscall_stub does (one op is
+ * a batch of one), publish the request number in the done word and wake the
+ * engine if it sleeps, wait again. Both words are 32-bit shared futexes (the
+ * low half of their data-area word); bit 0 of each says that its reader
+ * sleeps on it, so that a wake is a syscall only when someone sleeps.
+ * Ordering: x86 keeps loads in order and stores in order, so reading the
+ * doorbell word before the tuples is an acquire; the xchg that publishes the
+ * done word is a full barrier, after the results: a release.
+ * Waiting: spin DATA_DOORBELL_SPIN pause iterations (the engine sets 0 when
+ * spinning would take the CPU it needs), then futex_wait. Still no stack.
+ */
+	.globl doorbell_stub
+#define DOORBELL_WORD   (WORD * DATA_DOORBELL)
+#define DONE_WORD       (WORD * DATA_DOORBELL_DONE)
+
+doorbell_stub:
+	movabs $STUB_DATA, %rbx
+doorbell_wait:
+	mov (WORD * DATA_DOORBELL_SPIN)(%rbx), %rcx
+doorbell_poll:
+	/* A request waits when the two numbers differ (bit 0 of each is a sleep flag, not part of them). */
+	mov DONE_WORD(%rbx), %eax
+	mov DOORBELL_WORD(%rbx), %edx
+	xor %edx, %eax
+	and $~1, %eax
+	jnz doorbell_run
+	test %rcx, %rcx
+	jz doorbell_sleep
+	pause
+	dec %rcx
+	jmp doorbell_poll
+doorbell_sleep:
+	/* Say that we sleep (bit 0), unless the engine rang meanwhile; then sleep while nothing changes. */
+	test $1, %edx
+	jnz doorbell_futex_wait
+	mov %edx, %eax
+	or $1, %edx
+	lock cmpxchg %edx, DOORBELL_WORD(%rbx)
+	jne doorbell_wait
+doorbell_futex_wait:
+	mov $NR_futex, %eax
+	lea DOORBELL_WORD(%rbx), %rdi
+	mov $FUTEX_WAIT, %esi
+	xor %r10d, %r10d
+	syscall
+	/* Woken, EAGAIN (it rang first) or EINTR (a swallowed stop): look again. */
+	jmp doorbell_wait
+
+doorbell_run:
+	lea (WORD * DATA_TUPLES)(%rbx), %r12
+	xor %r13d, %r13d
+	mov %r13, (WORD * DATA_EXECUTED)(%rbx)
+doorbell_next:
+	mov (%r12), %rax
+	test %rax, %rax
+	jz doorbell_done
+	mov 8(%r12), %rdi
+	mov 16(%r12), %rsi
+	mov 24(%r12), %rdx
+	mov 32(%r12), %r10
+	mov 40(%r12), %r8
+	mov 48(%r12), %r9
+	syscall
+	mov %rax, (%r12)
+	mov %rax, (WORD * DATA_RESULT)(%rbx)
+	inc %r13
+	mov %r13, (WORD * DATA_EXECUTED)(%rbx)
+	add $TUPLE_BYTES, %r12
+	cmp $-4095, %rax
+	jb doorbell_next
+	testq $DATA_FLAG_CONTINUE, (WORD * DATA_FLAGS)(%rbx)
+	jnz doorbell_next
+doorbell_done:
+	/* The request served is still in the doorbell word: the engine rings again only after this. */
+	mov DOORBELL_WORD(%rbx), %eax
+	and $~1, %eax
+	xchg %eax, DONE_WORD(%rbx)
+	test $1, %eax
+	jz doorbell_wait
+	mov $NR_futex, %eax
+	lea DONE_WORD(%rbx), %rdi
+	mov $FUTEX_WAKE, %esi
+	mov $1, %edx
+	syscall
+	jmp doorbell_wait
 
 /* Read-only data of the start-up steps; the filter is copied by the kernel at install. */
 stub_name:

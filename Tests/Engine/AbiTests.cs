@@ -12,14 +12,18 @@ namespace UmlTlb.Tests;
 /// </summary>
 public abstract partial class AbiTests : StubTestBase
 {
-    protected AbiTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
-        : base(fixture, output, architecture)
+    protected AbiTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture, StubTransport transport = StubTransport.Ptrace)
+        : base(fixture, output, architecture, transport)
     {
     }
 
     public sealed class X64(StubFixture fixture, ITestOutputHelper output) : AbiTests(fixture, output, StubArchitecture.x86_64);
 
     public sealed class I386(StubFixture fixture, ITestOutputHelper output) : AbiTests(fixture, output, StubArchitecture.i386);
+
+    public sealed class X64Doorbell(StubFixture fixture, ITestOutputHelper output) : AbiTests(fixture, output, StubArchitecture.x86_64, StubTransport.Doorbell);
+
+    public sealed class I386Doorbell(StubFixture fixture, ITestOutputHelper output) : AbiTests(fixture, output, StubArchitecture.i386, StubTransport.Doorbell);
 
     /// <summary>layout.h names whose StubDataLayout constant is not the PascalCase of what follows DATA_.</summary>
     private static readonly Dictionary<string, string> SpecialNames = new()

@@ -16,17 +16,21 @@ public abstract class DifferentialTests : StubTestBase
 {
     private const int WindowPages = 64;
     private const int PhysicalPages = 128;
-    /// <summary>More than two data areas' worth at one page on either architecture (71 and 145 host ops).</summary>
+    /// <summary>More than two data areas' worth at one page on either architecture (66 and 139 host ops).</summary>
     private const int MaxOps = 300;
 
-    protected DifferentialTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
-        : base(fixture, output, architecture)
+    protected DifferentialTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture, StubTransport transport = StubTransport.Ptrace)
+        : base(fixture, output, architecture, transport)
     {
     }
 
     public sealed class X64(StubFixture fixture, ITestOutputHelper output) : DifferentialTests(fixture, output, StubArchitecture.x86_64);
 
     public sealed class I386(StubFixture fixture, ITestOutputHelper output) : DifferentialTests(fixture, output, StubArchitecture.i386);
+
+    public sealed class X64Doorbell(StubFixture fixture, ITestOutputHelper output) : DifferentialTests(fixture, output, StubArchitecture.x86_64, StubTransport.Doorbell);
+
+    public sealed class I386Doorbell(StubFixture fixture, ITestOutputHelper output) : DifferentialTests(fixture, output, StubArchitecture.i386, StubTransport.Doorbell);
 
     /// <summary>A generated op: Kind 0 mmap, 1 munmap, 2 mprotect; Continue makes it extend the op before it (same kind, protection, next offset).</summary>
     public sealed record GenOp(int Kind, int Page, int Count, int Prot, int OffsetPage, bool Continue);

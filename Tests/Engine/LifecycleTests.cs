@@ -1,3 +1,4 @@
+using UmlTlb.Abi;
 using System.Diagnostics;
 
 namespace UmlTlb.Tests;
@@ -8,14 +9,18 @@ public abstract class LifecycleTests : StubTestBase
     private static readonly TimeSpan NoticeDeadline = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ThreadExitDeadline = TimeSpan.FromSeconds(5);
 
-    protected LifecycleTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
-        : base(fixture, output, architecture)
+    protected LifecycleTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture, StubTransport transport = StubTransport.Ptrace)
+        : base(fixture, output, architecture, transport)
     {
     }
 
     public sealed class X64(StubFixture fixture, ITestOutputHelper output) : LifecycleTests(fixture, output, StubArchitecture.x86_64);
 
     public sealed class I386(StubFixture fixture, ITestOutputHelper output) : LifecycleTests(fixture, output, StubArchitecture.i386);
+
+    public sealed class X64Doorbell(StubFixture fixture, ITestOutputHelper output) : LifecycleTests(fixture, output, StubArchitecture.x86_64, StubTransport.Doorbell);
+
+    public sealed class I386Doorbell(StubFixture fixture, ITestOutputHelper output) : LifecycleTests(fixture, output, StubArchitecture.i386, StubTransport.Doorbell);
 
     [SkippableFact]
     public void StartedStubRunsTracedByItsTracerThread()
@@ -29,8 +34,17 @@ public abstract class LifecycleTests : StubTestBase
         Assert.NotEqual(Environment.ProcessId, stub.TracerThreadId);
         Assert.True(ProcView.ThreadOfThisProcess(stub.TracerThreadId), $"tracer tid {stub.TracerThreadId} is not in /proc/self/task");
         Assert.Contains(stub.ProcessId, ProcView.Children());
-        // Stopped at its trap, not running or sleeping.
-        Assert.StartsWith("t", status["State"]);
+        if (Transport == StubTransport.Ptrace)
+        {
+            // Stopped at its trap, not running or sleeping.
+            Assert.StartsWith("t", status["State"]);
+        }
+        else
+        {
+            // Out of any ptrace stop, asleep on its doorbell futex.
+            Assert.True(ProcView.WaitUntil(() => ProcView.Status(stub.ProcessId)!["State"].StartsWith('S') && ProcView.Wchan(stub.ProcessId).Contains("futex"), NoticeDeadline),
+                $"state {ProcView.Status(stub.ProcessId)!["State"]}, wchan {ProcView.Wchan(stub.ProcessId)}");
+        }
     }
 
     [SkippableTheory]
@@ -194,6 +208,43 @@ public abstract class LifecycleTests : StubTestBase
         Assert.False(ProcView.ProcessExists(pid), $"/proc/{pid} still exists: not reaped");
     }
 
+    [SkippableFact]
+    public void StubKilledWhileAFlushWaitsForItEndsTheFlushWithTheSignalNamed()
+    {
+        var stub = Start();
+        int pid = stub.ProcessId;
+        // A tuple that blocks the stub: FUTEX_WAIT on its own doorbell word with the value that word will hold
+        // while this request runs (unchanged with Ptrace; the request's number with Doorbell).
+        long futexNr = Architecture == StubArchitecture.x86_64 ? 202 : 240;
+        ulong doorbell = stub.StubDataAddress + (ulong)(StubDataLayout.Doorbell * stub.Abi.WordSize);
+        ulong value = (stub.Data[StubDataLayout.Doorbell] & 0xfffffffe) + (Transport == StubTransport.Doorbell ? 2UL : 0);
+        Exception? flushError = null;
+        var flusher = new Thread(() =>
+        {
+            try
+            {
+                stub.RunBatchSyscalls(false, (futexNr, [doorbell, 0 /* FUTEX_WAIT */, value]));
+            }
+            catch (Exception e)
+            {
+                flushError = e;
+            }
+        });
+        flusher.Start();
+        Assert.True(ProcView.WaitUntil(() => ProcView.Wchan(pid).Contains("futex") && stub.Data[StubDataLayout.Executed] == 0 && flusher.IsAlive, NoticeDeadline),
+            $"the stub did not block in its tuple (wchan {ProcView.Wchan(pid)})");
+        Thread.Sleep(50);
+        Assert.True(flusher.IsAlive, $"the flush ended while the stub was blocked: {flushError}");
+
+        ProcView.Kill(pid, 9);
+
+        Assert.True(flusher.Join(TimeSpan.FromSeconds(5)), "the flush still waits for a stub that is gone");
+        var e = Assert.IsType<StubExitedException>(flushError);
+        Assert.Contains("SIGKILL", e.Message);
+        Assert.Equal(StubState.Faulted, stub.State);
+        Assert.False(ProcView.ProcessExists(pid), $"/proc/{pid} still exists: not reaped");
+    }
+
     [SkippableTheory]
     [InlineData(StubAffinity.Colocated)]
     [InlineData(StubAffinity.Any)]
@@ -223,7 +274,7 @@ public abstract class LifecycleTests : StubTestBase
         string? reason = ArchitectureSupport.WhyNot(Architecture);
         Skip.If(reason is null, $"this kernel runs {Architecture} stubs");
 
-        var e = Assert.Throws<StubArchitectureNotSupportedException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture }));
+        var e = Assert.Throws<StubArchitectureNotSupportedException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, Transport = Transport }));
 
         Assert.Equal(Architecture, e.Architecture);
         Assert.Contains("ENOEXEC", e.Message);
@@ -233,10 +284,12 @@ public abstract class LifecycleTests : StubTestBase
     [SkippableFact]
     public void InvalidStartOptionsAreRefused()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, BatchPages = 0 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, BatchPages = 257 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, PhysicalMemorySize = Page + 1 }));
-        Assert.Throws<FileNotFoundException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, StubDirectory = "/nonexistent-umltlb" }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, Transport = Transport, BatchPages = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, Transport = Transport, BatchPages = 257 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, Transport = Transport, PhysicalMemorySize = Page + 1 }));
+        Assert.Throws<FileNotFoundException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, Transport = Transport, StubDirectory = "/nonexistent-umltlb" }));
+        var transport = Assert.Throws<ArgumentOutOfRangeException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, Transport = (StubTransport)7 }));
+        Assert.Contains("Transport", transport.Message);
     }
 
     [SkippableFact]
@@ -245,7 +298,7 @@ public abstract class LifecycleTests : StubTestBase
         {
             int memfdsBefore = ProcView.Fds(Environment.ProcessId).Values.Count(t => t.StartsWith("/memfd:umltlb-", StringComparison.Ordinal));
 
-            var e = Assert.Throws<StubExitedException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, StubDirectory = dir }));
+            var e = Assert.Throws<StubExitedException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, Transport = Transport, StubDirectory = dir }));
 
             Assert.Contains("13", e.Message);
             Assert.Contains("parent was gone", e.Message);
@@ -256,7 +309,7 @@ public abstract class LifecycleTests : StubTestBase
     public void StubProgramThatNeverStopsFailsStartWithinItsDeadlineAndLeavesNothing() =>
         WithFakeStubProgram("exec sleep 60", dir =>
         {
-            var e = Assert.Throws<TimeoutException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, StubDirectory = dir }));
+            var e = Assert.Throws<TimeoutException>(() => StubProcess.Start(new StubStartOptions { Architecture = Architecture, Transport = Transport, StubDirectory = dir }));
 
             Assert.Contains("did not stop itself", e.Message);
         });
@@ -290,7 +343,7 @@ public abstract class LifecycleTests : StubTestBase
         {
             for (int i = 0; i < 50; i++)
             {
-                stubs.Add(StubProcess.Start(new StubStartOptions { Architecture = Architecture, PhysicalMemorySize = 16 * Page }));
+                stubs.Add(StubProcess.Start(new StubStartOptions { Architecture = Architecture, Transport = Transport, PhysicalMemorySize = 16 * Page }));
             }
             Assert.Equal(50, stubs.Select(s => s.ProcessId).Distinct().Count());
             Assert.Subset(ProcView.Children(), stubs.Select(s => s.ProcessId).ToHashSet());

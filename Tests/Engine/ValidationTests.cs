@@ -5,14 +5,18 @@ public abstract class ValidationTests : StubTestBase
 {
     private const ulong PhysicalPages = 64;
 
-    protected ValidationTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
-        : base(fixture, output, architecture)
+    protected ValidationTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture, StubTransport transport = StubTransport.Ptrace)
+        : base(fixture, output, architecture, transport)
     {
     }
 
     public sealed class X64(StubFixture fixture, ITestOutputHelper output) : ValidationTests(fixture, output, StubArchitecture.x86_64);
 
     public sealed class I386(StubFixture fixture, ITestOutputHelper output) : ValidationTests(fixture, output, StubArchitecture.i386);
+
+    public sealed class X64Doorbell(StubFixture fixture, ITestOutputHelper output) : ValidationTests(fixture, output, StubArchitecture.x86_64, StubTransport.Doorbell);
+
+    public sealed class I386Doorbell(StubFixture fixture, ITestOutputHelper output) : ValidationTests(fixture, output, StubArchitecture.i386, StubTransport.Doorbell);
 
     public static TheoryData<VmOpRejectionReason> AllReasons => new(Enum.GetValues<VmOpRejectionReason>());
 

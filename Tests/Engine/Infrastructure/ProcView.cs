@@ -65,6 +65,31 @@ public static partial class ProcView
 
     public static long VoluntarySwitches(int pid) => StatusNumber(pid, "voluntary_ctxt_switches");
 
+    /// <summary>The kernel function a sleeping task waits in (/proc/pid/wchan), or "" when it runs or is gone.</summary>
+    public static string Wchan(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/wchan");
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>
+    /// CPU time the kernel charged to a task so far (utime + stime of /proc/pid/stat, or of
+    /// /proc/self/task/tid/stat for a thread of this process), in clock ticks.
+    /// </summary>
+    public static long CpuTicks(string statPath)
+    {
+        string stat = File.ReadAllText(statPath);
+        // Fields after the command name, which may hold spaces, in parentheses.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+    }
+
     /// <summary>fd number → link target of /proc/pid/fd.</summary>
     public static SortedDictionary<int, string> Fds(int pid)
     {

@@ -36,8 +36,9 @@ public sealed class StubFixture : IDisposable
 }
 
 /// <summary>
-/// Base of every area's tests: the architecture under test (set by the X64 and I386
-/// subclasses), the ops window, and stubs that are stopped when the test ends.
+/// Base of every area's tests: the architecture and transport under test (set by the X64,
+/// I386, X64Doorbell and I386Doorbell subclasses), the ops window, and stubs that are
+/// stopped when the test ends.
 /// </summary>
 public abstract class StubTestBase : IClassFixture<StubFixture>, IDisposable
 {
@@ -45,11 +46,12 @@ public abstract class StubTestBase : IClassFixture<StubFixture>, IDisposable
 
     private readonly List<StubProcess> _stubs = new();
 
-    protected StubTestBase(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
+    protected StubTestBase(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture, StubTransport transport = StubTransport.Ptrace)
     {
         Fixture = fixture;
         Output = output;
         Architecture = architecture;
+        Transport = transport;
     }
 
     protected StubFixture Fixture { get; }
@@ -57,6 +59,8 @@ public abstract class StubTestBase : IClassFixture<StubFixture>, IDisposable
     protected ITestOutputHelper Output { get; }
 
     protected StubArchitecture Architecture { get; }
+
+    protected StubTransport Transport { get; }
 
     /// <summary>
     /// Where tests put their ops: high in the 64-bit space (addresses that do not fit
@@ -92,6 +96,7 @@ public abstract class StubTestBase : IClassFixture<StubFixture>, IDisposable
             BatchPages = batchPages,
             PhysicalMemorySize = physicalPages * Page,
             Affinity = affinity,
+            Transport = Transport,
         });
         _stubs.Add(stub);
         return stub;
