@@ -21,9 +21,9 @@ Describe 'Add-VmOp without a stub' -Tag 'CI' {
     }
 }
 
-Describe 'Add-VmOp' -Tag 'CI' {
+Describe 'Add-VmOp over <Transport>' -Tag 'CI' -ForEach @(@{ Transport = 'Ptrace' }, @{ Transport = 'Doorbell' }) {
     BeforeAll {
-        $script:stub = Start-TestStub 'addvmop'
+        $script:stub = Start-TestStub 'addvmop' $Transport
     }
 
     BeforeEach {

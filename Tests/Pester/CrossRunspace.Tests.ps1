@@ -10,9 +10,9 @@ AfterAll {
     Stop-TestStub
 }
 
-Describe 'A stub used from other runspaces' -Tag 'CI' {
+Describe 'A stub used from other runspaces, over <Transport>' -Tag 'CI' -ForEach @(@{ Transport = 'Ptrace' }, @{ Transport = 'Doorbell' }) {
     BeforeAll {
-        $script:stub = Start-TestStub 'shared'
+        $script:stub = Start-TestStub 'shared' $Transport
     }
 
     BeforeEach {
@@ -93,7 +93,7 @@ Describe 'A stub used from other runspaces' -Tag 'CI' {
     }
 
     It 'shows a kill from outside as Faulted in every runspace, and no zombie' {
-        $victim = Start-StubProcess -Name 'shared-victim'
+        $victim = Start-StubProcess -Name "shared-victim-$Transport" -Transport $Transport
         Register-TestStub $victim
         $victimPid = $victim.ProcessId
         $mp = $ModulePath

@@ -17,9 +17,9 @@ AfterAll {
     Stop-TestStub
 }
 
-Describe 'Invoke-VmFlush' -Tag 'CI' {
+Describe 'Invoke-VmFlush over <Transport>' -Tag 'CI' -ForEach @(@{ Transport = 'Ptrace' }, @{ Transport = 'Doorbell' }) {
     BeforeAll {
-        $script:stub = Start-TestStub 'flush'
+        $script:stub = Start-TestStub 'flush' $Transport
     }
 
     BeforeEach {
@@ -97,7 +97,7 @@ Describe 'Invoke-VmFlush' -Tag 'CI' {
     }
 
     It 'flushes only the stub it is given' {
-        $other = Start-StubProcess -Name 'flush-other'
+        $other = Start-StubProcess -Name "flush-other-$Transport" -Transport $Transport
         Register-TestStub $other
         try {
             Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $other | Out-Null
@@ -114,7 +114,7 @@ Describe 'Invoke-VmFlush' -Tag 'CI' {
     }
 
     It 'flushes a stub piped to it, and only that stub' {
-        $other = Start-TestStub 'flush-piped-other'
+        $other = Start-TestStub 'flush-piped-other' $Transport
         New-SeparateMmap 3 | Add-VmOp -Stub $stub | Out-Null
         New-SeparateMmap 2 | Add-VmOp -Stub $other | Out-Null
         $results = @($stub | Invoke-VmFlush)
@@ -133,7 +133,7 @@ Describe 'Invoke-VmFlush' -Tag 'CI' {
 
     Context 'commands later in the same pipeline' {
         It 'may stop the stub while results still arrive' {
-            $victim = Start-TestStub 'flush-stop-midway'
+            $victim = Start-TestStub 'flush-stop-midway' $Transport
             New-SeparateMmap 3 | Add-VmOp -Stub $victim | Out-Null
             $seen = @(Invoke-VmFlush -Stub $victim | ForEach-Object { if ($_.Sequence -eq 1) { Stop-StubProcess $victim }; $_ })
             $seen | Should -HaveCount 3
@@ -342,13 +342,16 @@ Describe 'Invoke-VmFlush' -Tag 'CI' {
     Context 'batching seen from outside' {
         It 'costs the stub at most 3 voluntary context switches for 64 ops in one flush, and at least 60 for 64 single flushes' {
             $ops = @(New-SeparateMmap 64)
+            Wait-StubAsleep $stub
             $a = Get-VoluntarySwitches $stub.ProcessId
             $ops | Add-VmOp -Stub $stub | Out-Null
             Invoke-VmFlush -Stub $stub | Out-Null
+            Wait-StubAsleep $stub
             $b = Get-VoluntarySwitches $stub.ProcessId
             Reset-Stub $stub 0x20000000
+            Wait-StubAsleep $stub
             $c = Get-VoluntarySwitches $stub.ProcessId
-            foreach ($op in $ops) { $op | Add-VmOp -Stub $stub | Invoke-VmFlush | Out-Null }
+            foreach ($op in $ops) { $op | Add-VmOp -Stub $stub | Invoke-VmFlush | Out-Null; Wait-StubAsleep $stub }
             $d = Get-VoluntarySwitches $stub.ProcessId
             @(Get-UserMaps $stub) | Should -HaveCount 64
             ($b - $a) | Should -BeLessOrEqual 3

@@ -23,9 +23,9 @@ AfterAll {
     Stop-TestStub -IncludeRegistered
 }
 
-Describe 'A stub killed from outside' -Tag 'CI' {
+Describe 'A stub killed from outside, over <Transport>' -Tag 'CI' -ForEach @(@{ Transport = 'Ptrace' }, @{ Transport = 'Doorbell' }) {
     BeforeEach {
-        $script:victim = Start-TestStub 'victim'
+        $script:victim = Start-TestStub 'victim' $Transport
         $script:victimPid = $script:victim.ProcessId
         Send-SigKill $script:victimPid
     }
@@ -65,7 +65,7 @@ Describe 'A stub killed from outside' -Tag 'CI' {
     }
 
     It 'fails a flush of ops queued before the kill with StubNotRunning, without hanging' {
-        $s = Start-StubProcess -Name 'queued-victim'
+        $s = Start-StubProcess -Name "queued-victim-$Transport" -Transport $Transport
         Register-TestStub $s
         Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $s | Out-Null
         Add-VmOp Mmap 0x10004000 0x1000 rw- 0 -Stub $s | Out-Null
@@ -80,7 +80,7 @@ Describe 'A stub killed from outside' -Tag 'CI' {
 
     It 'is no longer the default stub' {
         Wait-Condition { $victim.State -ne 'Running' } 2000 | Should -BeTrue
-        $other = Start-StubProcess -Name 'survivor'
+        $other = Start-StubProcess -Name "survivor-$Transport" -Transport $Transport
         Register-TestStub $other
         try {
             Send-SigKill $other.ProcessId

@@ -10,9 +10,9 @@ AfterAll {
     Stop-TestStub
 }
 
-Describe 'Get-StubMapping' -Tag 'CI' {
+Describe 'Get-StubMapping over <Transport>' -Tag 'CI' -ForEach @(@{ Transport = 'Ptrace' }, @{ Transport = 'Doorbell' }) {
     BeforeAll {
-        $script:stub = Start-TestStub 'mapping'
+        $script:stub = Start-TestStub 'mapping' $Transport
     }
 
     BeforeEach {
@@ -64,9 +64,9 @@ Describe 'Get-StubMapping' -Tag 'CI' {
     }
 }
 
-Describe 'Write-PhysicalMemory, Read-PhysicalMemory and Read-StubMemory' -Tag 'CI' {
+Describe 'Write-PhysicalMemory, Read-PhysicalMemory and Read-StubMemory over <Transport>' -Tag 'CI' -ForEach @(@{ Transport = 'Ptrace' }, @{ Transport = 'Doorbell' }) {
     BeforeAll {
-        $script:stub = Start-TestStub 'memory'
+        $script:stub = Start-TestStub 'memory' $Transport
     }
 
     BeforeEach {

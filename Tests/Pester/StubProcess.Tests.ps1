@@ -40,6 +40,31 @@ Describe 'Start-StubProcess' -Tag 'CI' {
         $stub.BatchPages | Should -Be 1
     }
 
+    It 'uses the Ptrace transport unless told otherwise' {
+        $stub.Transport | Should -Be ([UmlTlb.StubTransport]::Ptrace)
+        (Get-ProcStatusValue $stub.ProcessId 'State') | Should -BeLike 't*'
+    }
+
+    It 'starts with -Transport Doorbell a stub that waits on its doorbell futex, not in a ptrace stop, still traced' {
+        $d = Start-TestStub 'props' Doorbell
+        $d.Transport | Should -Be ([UmlTlb.StubTransport]::Doorbell)
+        Wait-Condition { (Get-Content "/proc/$($d.ProcessId)/wchan" -Raw) -like '*futex*' } | Should -BeTrue
+        (Get-ProcStatusValue $d.ProcessId 'State') | Should -BeLike 'S*'
+        Get-TracerPid $d.ProcessId | Should -Be $d.TracerThreadId
+        $r = Add-VmOp Mmap 0x10000000 0x1000 rw- 0 -Stub $d | Invoke-VmFlush
+        $r.Status | Should -Be 'Succeeded'
+        Get-MapAt $d.ProcessId 0x10000000 | Should -Not -BeNullOrEmpty
+        (Get-StubStatistics -Stub $d).RoundTrips | Should -Be 1
+    }
+
+    It 'refuses an unknown -Transport, naming the parameter and the value' {
+        $e = { Start-StubProcess -Name 'bad-transport' -Transport Carrier } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'CannotConvertArgumentNoMessage,*'
+        $e.Exception.Message | Should -Match 'Transport'
+        $e.Exception.Message | Should -Match 'Carrier'
+        Get-StubProcess -Name 'bad-transport' -ErrorAction Ignore | Should -BeNullOrEmpty
+    }
+
     It 'places the stub code at UserAddressLimit and the data area one page above it' {
         $stub.StubCodeAddress | Should -BeGreaterThan 0
         $stub.UserAddressLimit | Should -Be $stub.StubCodeAddress

@@ -111,11 +111,21 @@ function Send-SigKill([int] $ProcessId) {
 # The stubs a test file started; Stop-TestStub (in its AfterAll) stops them.
 $script:Started = [System.Collections.Generic.List[object]]::new()
 
-# Starts a stub with the given name and records it for Stop-TestStub.
-function Start-TestStub([string] $Name) {
-    $stub = Start-StubProcess -Name $Name
+# Starts a stub with the given name (suffixed with the transport when it is not Ptrace,
+# so that a file's transport loop gets distinct names) and records it for Stop-TestStub.
+function Start-TestStub([string] $Name, [string] $Transport = 'Ptrace') {
+    if ($Transport -ne 'Ptrace') { $Name = "$Name-$($Transport.ToLowerInvariant())" }
+    $stub = Start-StubProcess -Name $Name -Transport $Transport
     $script:Started.Add($stub)
     $stub
+}
+
+# A Doorbell stub may spin a little after a flush before it sleeps on its futex (and counts
+# a voluntary context switch): waits until it sleeps. A Ptrace stub already sits in its stop.
+function Wait-StubAsleep($Stub) {
+    if ("$($Stub.Transport)" -eq 'Doorbell') {
+        Wait-Condition { (Get-Content "/proc/$($Stub.ProcessId)/wchan" -Raw -ErrorAction Ignore) -like '*futex*' } | Out-Null
+    }
 }
 
 # Records stubs started otherwise for Stop-TestStub; writes nothing.

@@ -9,9 +9,9 @@ AfterAll {
     Stop-TestStub
 }
 
-Describe 'Get-VmOp and Clear-VmOp' -Tag 'CI' {
+Describe 'Get-VmOp and Clear-VmOp over <Transport>' -Tag 'CI' -ForEach @(@{ Transport = 'Ptrace' }, @{ Transport = 'Doorbell' }) {
     BeforeAll {
-        $script:stub = Start-TestStub 'queue'
+        $script:stub = Start-TestStub 'queue' $Transport
     }
 
     BeforeEach {
@@ -75,9 +75,9 @@ Describe 'Get-VmOp and Clear-VmOp' -Tag 'CI' {
     }
 }
 
-Describe 'Get-StubStatistics' -Tag 'CI' {
+Describe 'Get-StubStatistics over <Transport>' -Tag 'CI' -ForEach @(@{ Transport = 'Ptrace' }, @{ Transport = 'Doorbell' }) {
     BeforeAll {
-        $script:fresh = Start-TestStub 'stats'
+        $script:fresh = Start-TestStub 'stats' $Transport
     }
 
     It 'starts every counter at zero' {
