@@ -8,14 +8,18 @@ namespace UmlTlb.Tests;
 /// </summary>
 public abstract class ShadowTests : StubTestBase
 {
-    protected ShadowTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
-        : base(fixture, output, architecture)
+    protected ShadowTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture, StubTransport transport = StubTransport.Ptrace)
+        : base(fixture, output, architecture, transport)
     {
     }
 
     public sealed class X64(StubFixture fixture, ITestOutputHelper output) : ShadowTests(fixture, output, StubArchitecture.x86_64);
 
     public sealed class I386(StubFixture fixture, ITestOutputHelper output) : ShadowTests(fixture, output, StubArchitecture.i386);
+
+    public sealed class X64Doorbell(StubFixture fixture, ITestOutputHelper output) : ShadowTests(fixture, output, StubArchitecture.x86_64, StubTransport.Doorbell);
+
+    public sealed class I386Doorbell(StubFixture fixture, ITestOutputHelper output) : ShadowTests(fixture, output, StubArchitecture.i386, StubTransport.Doorbell);
 
     private const VmOpKind Mmap = VmOpKind.Mmap, Munmap = VmOpKind.Munmap, Mprotect = VmOpKind.Mprotect;
     private const VmProtection R = VmProtection.Read, RW = VmProtection.Read | VmProtection.Write, None = VmProtection.None;

@@ -14,14 +14,18 @@ public abstract class SourceFlushTests : StubTestBase, IDisposable
     private const VmProtection R = VmProtection.Read, RW = VmProtection.Read | VmProtection.Write;
     private readonly string _dir = Directory.CreateTempSubdirectory("umltlb-sources-").FullName;
 
-    protected SourceFlushTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
-        : base(fixture, output, architecture)
+    protected SourceFlushTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture, StubTransport transport = StubTransport.Ptrace)
+        : base(fixture, output, architecture, transport)
     {
     }
 
     public sealed class X64(StubFixture fixture, ITestOutputHelper output) : SourceFlushTests(fixture, output, StubArchitecture.x86_64);
 
     public sealed class I386(StubFixture fixture, ITestOutputHelper output) : SourceFlushTests(fixture, output, StubArchitecture.i386);
+
+    public sealed class X64Doorbell(StubFixture fixture, ITestOutputHelper output) : SourceFlushTests(fixture, output, StubArchitecture.x86_64, StubTransport.Doorbell);
+
+    public sealed class I386Doorbell(StubFixture fixture, ITestOutputHelper output) : SourceFlushTests(fixture, output, StubArchitecture.i386, StubTransport.Doorbell);
 
     /// <summary>Collects what the flush says, as the cmdlet would write it.</summary>
     private sealed class Recorder : ISourceFlushSink

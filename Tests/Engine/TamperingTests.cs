@@ -13,14 +13,18 @@ public abstract class TamperingTests : StubTestBase
 {
     private const int F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8;
 
-    protected TamperingTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
-        : base(fixture, output, architecture)
+    protected TamperingTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture, StubTransport transport = StubTransport.Ptrace)
+        : base(fixture, output, architecture, transport)
     {
     }
 
     public sealed class X64(StubFixture fixture, ITestOutputHelper output) : TamperingTests(fixture, output, StubArchitecture.x86_64);
 
     public sealed class I386(StubFixture fixture, ITestOutputHelper output) : TamperingTests(fixture, output, StubArchitecture.i386);
+
+    public sealed class X64Doorbell(StubFixture fixture, ITestOutputHelper output) : TamperingTests(fixture, output, StubArchitecture.x86_64, StubTransport.Doorbell);
+
+    public sealed class I386Doorbell(StubFixture fixture, ITestOutputHelper output) : TamperingTests(fixture, output, StubArchitecture.i386, StubTransport.Doorbell);
 
     [SkippableTheory]
     [InlineData(3)]
