@@ -83,7 +83,16 @@ internal sealed unsafe class StubTracer
     {
         StopNotifications.Suppress();
         var tracer = new StubTracer(launch);
-        tracer._thread.Start();
+        try
+        {
+            tracer._thread.Start();
+        }
+        catch (OutOfMemoryException e)
+        {
+            // What .NET makes of any failed pthread_create: the thread never ran, so nothing but the eventfd to release.
+            tracer.CloseWakeFd();
+            throw new ThreadLimitException(launch.Name, e);
+        }
         tracer._started.Wait();
         if (tracer._startError is { } error)
         {
