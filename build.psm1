@@ -138,7 +138,7 @@ function Invoke-UmlTlbBuild {
         Where-Object { $_.Name -like '*.deps.json' -or $_.Extension -eq '.xml' } |
         Remove-Item -Force
 
-    $required = @('UmlTlb.psd1', 'UmlTlb.dll', 'UmlTlb.Engine.dll', 'Tmds.LibC.dll', 'UmlTlb.Format.ps1xml')
+    $required = @('UmlTlb.psd1', 'UmlTlb.dll', 'UmlTlb.Engine.dll', 'Tmds.LibC.dll', 'Sep.dll', 'UmlTlb.Format.ps1xml')
     $missing = @($required | Where-Object { -not (Test-Path (Join-Path $script:ModuleDir $_) -PathType Leaf) })
     if ($missing) {
         throw "The published module lacks: $($missing -join ', ')."

@@ -44,4 +44,14 @@ internal static class Errors
 
     public static ErrorRecord OutOfRange(Exception e, object target) =>
         new(e, "PhysicalMemoryOutOfRange", ErrorCategory.InvalidArgument, target);
+
+    public static ErrorRecord BadRow(Sources.SourceRowError error) =>
+        new(new InvalidDataException(error.Message), error.Reason, ErrorCategory.InvalidData, error);
+
+    public static ErrorRecord FileNotFound(string path, string message, bool literal) =>
+        new(new FileNotFoundException(message, path), literal ? "LiteralPathNotFound" : "PathNotFound", ErrorCategory.ObjectNotFound, path);
+
+    public static ErrorRecord ProcessIdNeedsStrace(int processId, Sources.VmOpSourceFormat format) => new(
+        new ArgumentException($"-ProcessId {processId} picks a process of a recorded trace: use it with -Format Strace, not {format}.", "ProcessId"),
+        "ProcessIdNeedsStrace", ErrorCategory.InvalidArgument, processId);
 }

@@ -7,10 +7,11 @@ namespace UmlTlb.Commands;
 /// area's worth of host ops can no longer change it runs them (one round trip)
 /// and writes their results, so a pipeline of any length runs in bounded memory.
 /// Ops queued before the piped ones run first: a stub's queue runs in order.
+/// With -Path or -LiteralPath the engine reads files of ops itself (InvokeVmFlushCommand.Files.cs).
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "VmFlush")]
+[Cmdlet(VerbsLifecycle.Invoke, "VmFlush", DefaultParameterSetName = PipelineSet)]
 [OutputType(typeof(VmOpResult), typeof(VmFlushSummary))]
-public sealed class InvokeVmFlushCommand : StubCommandBase
+public sealed partial class InvokeVmFlushCommand : StubCommandBase
 {
     private readonly Dictionary<StubProcess, VmFlush> _flushes = new();
     private readonly HashSet<StubProcess> _deadStubs = new();
@@ -31,7 +32,7 @@ public sealed class InvokeVmFlushCommand : StubCommandBase
     /// Typed object so that a piped stub binds here too: with a second by-value parameter,
     /// PowerShell would try each piped op against the stub parameter's transformation first.
     /// </remarks>
-    [Parameter(ValueFromPipeline = true)]
+    [Parameter(ValueFromPipeline = true, ParameterSetName = PipelineSet)]
     public object? InputObject { get; set; }
 
     /// <summary>The stub to flush when no ops are piped in.</summary>
@@ -75,6 +76,11 @@ public sealed class InvokeVmFlushCommand : StubCommandBase
 
     protected override void EndProcessing()
     {
+        if (ParameterSetName != PipelineSet)
+        {
+            FlushFiles();
+            return;
+        }
         if (!_sawInput)
         {
             FlushFor(RequireStub());
