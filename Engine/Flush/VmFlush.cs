@@ -13,8 +13,6 @@ namespace UmlTlb;
 /// </summary>
 public sealed class VmFlush
 {
-    private const long MapSharedFixed = 0x01 | 0x10;
-
     private readonly StubProcess _stub;
     private readonly bool _continueOnError;
     private readonly long _startTicks = Stopwatch.GetTimestamp();
@@ -162,33 +160,13 @@ public sealed class VmFlush
         _stub.Queue.RemoveFirst(count);
     }
 
-    private long Encode(in HostOp op, Span<ulong> args)
-    {
-        var abi = _stub.Abi;
-        args.Clear();
-        args[0] = op.Address;
-        args[1] = op.Length;
-        switch (op.Kind)
-        {
-            case VmOpKind.Mmap:
-                args[2] = (ulong)op.Protection;
-                args[3] = MapSharedFixed;
-                args[4] = StubDataLayout.PhysicalMemoryFd;
-                args[5] = abi.MmapOffsetArgument(op.Offset);
-                return abi.MmapNr;
-            case VmOpKind.Mprotect:
-                args[2] = (ulong)op.Protection;
-                return abi.MprotectNr;
-            default:
-                return abi.MunmapNr;
-        }
-    }
+    private long Encode(in HostOp op, Span<ulong> args) => _stub.Abi.Encode(op, args);
 
     private void Report(in HostOp op, long result, VmFlushPath path, long batch)
     {
         // Only -4095..-1 are errnos: a high mmap address is a success.
         bool failed = result is >= -4095 and < 0;
-        _stub.Shadow.Executed(op, result, null);
+        _stub.Shadow.Executed(op, result);
         Count(op);
         if (failed)
         {

@@ -20,6 +20,9 @@ public sealed class VmFlushSummary
 
     public long Skipped { get; init; }
 
+    /// <summary>Host ops that ran and were undone because an op of their atomic flush failed.</summary>
+    public long RolledBack { get; internal set; }
+
     public TimeSpan Elapsed { get; init; }
 
     /// <summary>Queued ops that merged into the host op before them.</summary>

@@ -5,6 +5,9 @@ public enum VmOpStatus
     Succeeded,
     Failed,
     Skipped,
+
+    /// <summary>Ran, and was undone because a later op of its atomic flush failed.</summary>
+    RolledBack,
 }
 
 /// <summary>Which stub entry ran a host op; None for one that was skipped.</summary>
@@ -36,7 +39,8 @@ public sealed class VmOpResult
     /// <summary>How many queued ops this host op covers.</summary>
     public int MergedCount { get; init; }
 
-    public VmOpStatus Status { get; init; }
+    /// <summary>Set again only when an atomic flush rolls the op back.</summary>
+    public VmOpStatus Status { get; internal set; }
 
     /// <summary>The syscall's raw return value, sign-extended: -12 is ENOMEM. 0 when skipped.</summary>
     public long Result { get; init; }

@@ -131,9 +131,10 @@ public sealed class VmPageTable
     /// fix_range_common: walks the entries of [start, end) (only those present in the table),
     /// queues a host op for each dirty one (every one with <paramref name="force"/>) with the
     /// seed's merging, flushes them through the stub, and marks clean what succeeded.
+    /// With <paramref name="atomic"/>, a failure undoes the whole sync (see <see cref="AtomicVmFlush"/>) and every entry stays dirty.
     /// </summary>
-    public VmRangeSync Sync(ulong start = 0, ulong end = ulong.MaxValue, bool force = false) =>
-        VmRangeSyncRunner.Run(this, start, end, force);
+    public VmRangeSync Sync(ulong start = 0, ulong end = ulong.MaxValue, bool force = false, bool atomic = false) =>
+        VmRangeSyncRunner.Run(this, start, end, force, atomic);
 
     /// <summary>A dry run of <see cref="Sync"/>: the host ops and the change to the stub's shadow; runs and changes nothing.</summary>
     public VmFlushPreview PreviewSync(ulong start = 0, ulong end = ulong.MaxValue, bool force = false) =>

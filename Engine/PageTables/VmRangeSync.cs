@@ -6,6 +6,9 @@ public sealed class VmRangeSync
     public required IReadOnlyList<VmOpResult> Results { get; init; }
 
     public required VmRangeSyncSummary Summary { get; init; }
+
+    /// <summary>An atomic sync that failed: the inverse host ops that undid it, with their results.</summary>
+    public IReadOnlyList<VmOpResult> Rollback { get; init; } = [];
 }
 
 /// <summary>
@@ -43,6 +46,9 @@ public sealed class VmRangeSyncSummary
     public long Failed { get; init; }
 
     public long Skipped { get; init; }
+
+    /// <summary>Host ops undone because an op of the atomic sync failed (their entries stay dirty).</summary>
+    public long RolledBack { get; init; }
 
     /// <summary>Entries whose host op succeeded: clean now (removed ones forgotten).</summary>
     public long Cleaned { get; init; }

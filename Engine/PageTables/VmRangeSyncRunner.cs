@@ -13,7 +13,7 @@ internal static class VmRangeSyncRunner
 {
     private const ulong Page = 4096;
 
-    public static VmRangeSync Run(VmPageTable table, ulong start, ulong end, bool force)
+    public static VmRangeSync Run(VmPageTable table, ulong start, ulong end, bool force, bool atomic)
     {
         long startTicks = Stopwatch.GetTimestamp();
         var stub = table.Stub;
@@ -23,14 +23,30 @@ internal static class VmRangeSyncRunner
             var results = new List<VmOpResult>();
             var mine = new HashSet<long>();
             long entries = 0, operations = 0;
-            var flush = stub.BeginFlush();
+            // An atomic flush holds its results back until it knows whether to roll back.
+            var plain = atomic ? null : stub.BeginFlush();
+            var all = atomic ? stub.BeginAtomicFlush() : null;
             entries = WalkOps(table, firstPage, endPage, force, (kind, address, protection, offset) =>
             {
                 mine.Add(stub.Enqueue(kind, address, Page, protection, offset).HostSequence);
                 operations++;
-                flush.RunFullDataAreas(results.Add);
+                if (all is not null)
+                {
+                    all.RunFullDataAreas();
+                }
+                else
+                {
+                    plain!.RunFullDataAreas(results.Add);
+                }
             });
-            flush.Complete(results.Add);
+            if (all is not null)
+            {
+                all.Complete(results.Add);
+            }
+            else
+            {
+                plain!.Complete(results.Add);
+            }
 
             var own = results.Where(r => mine.Contains(r.Sequence)).ToList();
             long cleaned = MarkClean(table, own, firstPage, endPage, force);
@@ -47,11 +63,12 @@ internal static class VmRangeSyncRunner
                 Batches = own.Where(r => r.Path == VmFlushPath.Batch).Select(r => r.Batch).Distinct().LongCount(),
                 Failed = own.Count(r => r.Status == VmOpStatus.Failed),
                 Skipped = own.Count(r => r.Status == VmOpStatus.Skipped),
+                RolledBack = own.Count(r => r.Status == VmOpStatus.RolledBack),
                 Cleaned = cleaned,
                 StillDirty = table.DirtyCount,
                 Elapsed = Stopwatch.GetElapsedTime(startTicks),
             };
-            return new VmRangeSync { Results = results, Summary = summary };
+            return new VmRangeSync { Results = results, Summary = summary, Rollback = all?.Rollback ?? [] };
         }
     }
 

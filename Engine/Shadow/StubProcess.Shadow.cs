@@ -37,5 +37,8 @@ public sealed partial class StubProcess
     /// </summary>
     public VmFlushPreview PreviewFlush(bool continueOnError = false) => FlushPlanner.Plan(this, [], continueOnError);
 
+    /// <summary>Starts an all-or-nothing flush of this stub's queue (see <see cref="AtomicVmFlush"/>).</summary>
+    public AtomicVmFlush BeginAtomicFlush() => new(this);
+
     private static string PhysicalMemoryName(int id) => $"umltlb-physmem-{id}";
 }

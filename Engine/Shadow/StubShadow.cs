@@ -3,8 +3,8 @@ using UmlTlb.Ops;
 namespace UmlTlb.Shadow;
 
 /// <summary>
-/// A stub's shadow and the queue's projection of it, and the three things a flush tells
-/// them: a host op ran with this result, a host op was skipped, the queue was cleared.
+/// A stub's shadow and the queue's projection of it, and what a flush tells them: a host op
+/// ran with this result, a host op was skipped; and the journal of an atomic flush.
 /// Used under the stub's lock.
 /// </summary>
 internal sealed class StubShadow
@@ -19,10 +19,16 @@ internal sealed class StubShadow
 
     public QueueProjection Projection { get; }
 
+    /// <summary>
+    /// While an atomic flush runs: what each host op changes, kept so that the flush can be undone.
+    /// Every host op the stub runs meanwhile is recorded, whoever queued it.
+    /// </summary>
+    public ShadowJournal? Journal { get; set; }
+
     /// <summary>Host op <paramref name="op"/> ran and returned <paramref name="result"/>.</summary>
-    public void Executed(in HostOp op, long result, ShadowJournal? journal)
+    public void Executed(in HostOp op, long result)
     {
-        Current.Record(op.Kind, op.Address, op.Length, op.Protection, op.Offset, result, journal);
+        Current.Record(op.Kind, op.Address, op.Length, op.Protection, op.Offset, result, Journal);
         if (result is >= -4095 and < 0)
         {
             Projection.Invalidate();

@@ -54,4 +54,9 @@ internal static class Errors
     public static ErrorRecord ProcessIdNeedsStrace(int processId, Sources.VmOpSourceFormat format) => new(
         new ArgumentException($"-ProcessId {processId} picks a process of a recorded trace: use it with -Format Strace, not {format}.", "ProcessId"),
         "ProcessIdNeedsStrace", ErrorCategory.InvalidArgument, processId);
+
+    public static ErrorRecord RollbackFailed(VmOpResult inverse) => new(
+        new InvalidOperationException(
+            $"Rolling back an atomic flush of stub '{inverse.Stub.Name}' failed at {inverse.Operation} 0x{inverse.Address:x}-0x{inverse.End:x} ({inverse.Status} {inverse.Errno}): the address space is not as it was before the flush. Test-StubShadow shows where."),
+        "RollbackFailed", ErrorCategory.InvalidResult, inverse);
 }

@@ -50,7 +50,7 @@ public sealed partial class InvokeVmFlushCommand
         }
         var stub = RequireStub();
         var files = ResolveFiles();
-        if (files.Count == 0)
+        if (files.Count == 0 || !ShouldProcess($"stub '{stub.Name}'", $"Run the ops of {string.Join(", ", files)}"))
         {
             return;
         }

@@ -8,12 +8,16 @@ namespace UmlTlb.Commands;
 /// and writes their results, so a pipeline of any length runs in bounded memory.
 /// Ops queued before the piped ones run first: a stub's queue runs in order.
 /// With -Path or -LiteralPath the engine reads files of ops itself (InvokeVmFlushCommand.Files.cs).
+/// With -Atomic a failure undoes the whole flush; with -WhatIf nothing runs, and a preview
+/// of the host ops and of the change to the shadow is shown and written instead.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "VmFlush", DefaultParameterSetName = PipelineSet)]
-[OutputType(typeof(VmOpResult), typeof(VmFlushSummary))]
-public sealed partial class InvokeVmFlushCommand : StubCommandBase
+[Cmdlet(VerbsLifecycle.Invoke, "VmFlush", DefaultParameterSetName = PipelineSet, SupportsShouldProcess = true)]
+[OutputType(typeof(VmOpResult), typeof(VmFlushSummary), typeof(VmFlushPreview))]
+public sealed partial class InvokeVmFlushCommand : StubCommandBase, IDisposable
 {
     private readonly Dictionary<StubProcess, VmFlush> _flushes = new();
+    private readonly Dictionary<StubProcess, AtomicVmFlush> _atomic = new();
+    private readonly List<StubProcess> _previews = new();
     private readonly HashSet<StubProcess> _deadStubs = new();
     private readonly Action<VmOpResult> _writeResult;
     private readonly Action<VmOpResult> _writeFailure;
@@ -48,9 +52,26 @@ public sealed partial class InvokeVmFlushCommand : StubCommandBase
     [Parameter]
     public SwitchParameter Summary { get; set; }
 
+    /// <summary>
+    /// All or nothing: when an op fails, undo every op the flush ran (they come out RolledBack),
+    /// computing the inverse ops from the shadow. Results are written once the flush completes.
+    /// </summary>
+    [Parameter(ParameterSetName = PipelineSet)]
+    public SwitchParameter Atomic { get; set; }
+
     #endregion
 
     #region Method overrides
+
+    protected override void BeginProcessing()
+    {
+        if (Atomic && ContinueOnError)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException("-Atomic and -ContinueOnError contradict each other: an atomic flush stops and undoes everything at the first failure."),
+                "AtomicWithContinueOnError", ErrorCategory.InvalidArgument, null));
+        }
+    }
 
     protected override void ProcessRecord()
     {
@@ -85,16 +106,41 @@ public sealed partial class InvokeVmFlushCommand : StubCommandBase
         {
             FlushFor(RequireStub());
         }
+        foreach (var stub in _previews)
+        {
+            WithStub(stub, s =>
+            {
+                DryRun.Show(this, s.PreviewFlush(ContinueOnError));
+            });
+        }
         foreach (var flush in _flushes.Values)
         {
             Run(flush, f =>
             {
-                var summary = f.Complete(Summary ? _writeFailure : _writeResult);
+                var sink = Summary ? _writeFailure : _writeResult;
+                var summary = _atomic.TryGetValue(f.Stub, out var atomic) ? CompleteAtomic(atomic, sink) : f.Complete(sink);
                 if (Summary)
                 {
                     WriteObject(summary);
                 }
             });
+        }
+    }
+
+    /// <summary>A stopped pipeline leaves no atomic flush half done: what it ran is undone.</summary>
+    public void Dispose()
+    {
+        _stop.Dispose();
+        foreach (var atomic in _atomic.Values.Where(a => !a.IsClosed))
+        {
+            try
+            {
+                atomic.Abandon();
+            }
+            catch (StubExitedException)
+            {
+                // Nothing left to undo in a stub that is gone.
+            }
         }
     }
 
@@ -128,7 +174,7 @@ public sealed partial class InvokeVmFlushCommand : StubCommandBase
             }
             return;
         }
-        Run(flush, f => f.RunFullDataAreas(Summary ? _writeFailure : _writeResult));
+        Run(flush, f => f.RunFullDataAreas(_atomic.TryGetValue(f.Stub, out var atomic) ? atomic.Collect : Summary ? _writeFailure : _writeResult));
     }
 
     /// <summary>This pipeline's flush of <paramref name="stub"/>, or null after reporting that the stub is gone.</summary>
@@ -138,13 +184,28 @@ public sealed partial class InvokeVmFlushCommand : StubCommandBase
         {
             return flush;
         }
-        if (_deadStubs.Contains(stub))
+        if (_deadStubs.Contains(stub) || _previews.Contains(stub))
         {
+            return null;
+        }
+        if (DryRun.Requested(this))
+        {
+            // A dry run: nothing runs; the preview is computed at the end, from the shadow.
+            _previews.Add(stub);
             return null;
         }
         try
         {
-            flush = stub.BeginFlush(ContinueOnError);
+            if (Atomic)
+            {
+                var atomic = stub.BeginAtomicFlush();
+                _atomic[stub] = atomic;
+                flush = atomic.Inner;
+            }
+            else
+            {
+                flush = stub.BeginFlush(ContinueOnError);
+            }
         }
         catch (StubExitedException e)
         {
@@ -168,6 +229,17 @@ public sealed partial class InvokeVmFlushCommand : StubCommandBase
             _deadStubs.Add(flush.Stub);
             WriteError(Errors.StubNotRunning(e, flush.Stub));
         }
+    }
+
+    /// <summary>Completes an atomic flush; its results go out now, and an inverse op that failed is an error.</summary>
+    private VmFlushSummary CompleteAtomic(AtomicVmFlush atomic, Action<VmOpResult> sink)
+    {
+        var summary = atomic.Complete(sink);
+        if (atomic.Rollback.FirstOrDefault(r => r.Status != VmOpStatus.Succeeded) is { } undone)
+        {
+            WriteError(Errors.RollbackFailed(undone));
+        }
+        return summary;
     }
 
     private void WriteResult(VmOpResult result)

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Text;
 using UmlTlb.Binding;
 
 namespace UmlTlb.Commands;
@@ -7,7 +6,8 @@ namespace UmlTlb.Commands;
 /// <summary>
 /// UML's fix_range_common: walks a page table's entries in [Start, End), queues a host op for
 /// each dirty one (each one with -Force) with the seed's merging, flushes them through the stub
-/// and marks clean what succeeded. Writes the flush's results, or its summary. With -WhatIf it
+/// and marks clean what succeeded. Writes the flush's results, or its summary. With -Atomic a
+/// failure undoes the whole sync. With -WhatIf it
 /// shows the host ops and the change to the shadow, writes that preview, and runs nothing.
 /// </summary>
 [Cmdlet(VerbsData.Sync, "VmRange", SupportsShouldProcess = true)]
@@ -36,6 +36,10 @@ public sealed class SyncVmRangeCommand : PSCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>All or nothing: when an op fails, undo every op the sync ran (they come out RolledBack) and leave all its entries dirty.</summary>
+    [Parameter]
+    public SwitchParameter Atomic { get; set; }
+
     /// <summary>Write one VmRangeSyncSummary instead of a result per host op.</summary>
     [Parameter]
     public SwitchParameter Summary { get; set; }
@@ -57,18 +61,16 @@ public sealed class SyncVmRangeCommand : PSCmdlet
         }
         try
         {
-            if (IsWhatIf())
+            if (DryRun.Requested(this))
             {
-                var preview = PageTable.PreviewSync(Start, end, Force);
-                ShouldProcess(Describe(preview), null, null);
-                WriteObject(preview);
+                DryRun.Show(this, PageTable.PreviewSync(Start, end, Force));
                 return;
             }
             if (!ShouldProcess($"stub '{stub.Name}', 0x{Start:x}-0x{end:x}", Force ? "Sync every page-table entry" : "Sync the dirty page-table entries"))
             {
                 return;
             }
-            var sync = PageTable.Sync(Start, end, Force);
+            var sync = PageTable.Sync(Start, end, Force, Atomic);
             foreach (var result in sync.Results)
             {
                 if (!Summary)
@@ -84,35 +86,15 @@ public sealed class SyncVmRangeCommand : PSCmdlet
             {
                 WriteObject(sync.Summary);
             }
+            if (sync.Rollback.FirstOrDefault(r => r.Status != VmOpStatus.Succeeded) is { } undone)
+            {
+                WriteError(Errors.RollbackFailed(undone));
+            }
         }
         catch (StubExitedException e)
         {
             WriteError(Errors.StubNotRunning(e, stub));
         }
-    }
-
-    #endregion
-
-    #region Private methods
-
-    private bool IsWhatIf() =>
-        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? ((SwitchParameter)w).IsPresent
-        : GetVariableValue("WhatIfPreference") is { } p && LanguagePrimitives.IsTrue(p);
-
-    /// <summary>The What-if text: each host op, then each change to the shadow, then the counts.</summary>
-    internal static string Describe(VmFlushPreview preview)
-    {
-        var text = new StringBuilder();
-        text.AppendLine(preview.ToString());
-        foreach (var op in preview.HostOperations)
-        {
-            text.AppendLine("  " + op);
-        }
-        foreach (var change in preview.Changes)
-        {
-            text.AppendLine("  " + change);
-        }
-        return text.ToString().TrimEnd();
     }
 
     #endregion

@@ -9,14 +9,18 @@ namespace UmlTlb.Tests;
 /// </summary>
 public abstract class PageTableTests : StubTestBase
 {
-    protected PageTableTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
-        : base(fixture, output, architecture)
+    protected PageTableTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture, StubTransport transport = StubTransport.Ptrace)
+        : base(fixture, output, architecture, transport)
     {
     }
 
     public sealed class X64(StubFixture fixture, ITestOutputHelper output) : PageTableTests(fixture, output, StubArchitecture.x86_64);
 
     public sealed class I386(StubFixture fixture, ITestOutputHelper output) : PageTableTests(fixture, output, StubArchitecture.i386);
+
+    public sealed class X64Doorbell(StubFixture fixture, ITestOutputHelper output) : PageTableTests(fixture, output, StubArchitecture.x86_64, StubTransport.Doorbell);
+
+    public sealed class I386Doorbell(StubFixture fixture, ITestOutputHelper output) : PageTableTests(fixture, output, StubArchitecture.i386, StubTransport.Doorbell);
 
     private const VmProtection R = VmProtection.Read, RW = VmProtection.Read | VmProtection.Write;
 

@@ -161,3 +161,112 @@ Describe 'Compare-StubMapping' -Tag 'CI' {
             Should -Throw -ErrorId 'MappingsOverlap,UmlTlb.Commands.CompareStubMappingCommand'
     }
 }
+
+Describe 'Invoke-VmFlush -WhatIf and -Atomic on a <Architecture> stub' -Tag 'CI' -ForEach $Architectures {
+    BeforeAll {
+        $script:stub = $null
+        if (-not $Unsupported) {
+            $script:stub = Start-StubProcess -Architecture $Architecture -Name "atomic-$Architecture"
+        }
+    }
+
+    AfterAll {
+        if ($stub) { Stop-StubProcess $stub }
+    }
+
+    BeforeEach {
+        if ($stub) {
+            Reset-Stub $stub
+            Add-VmOp Mmap 0x10000000 0x4000 rw- 0 -Stub $stub | Invoke-VmFlush | Out-Null
+        }
+    }
+
+    It 'shows the host ops and the change with -WhatIf, writes the preview, and runs nothing' -Skip:$Unsupported {
+        $maps = (Get-Content "/proc/$($stub.ProcessId)/maps") -join "`n"
+        $shadow = (Get-StubMapping -Stub $stub -Shadow | ForEach-Object ToString) -join "`n"
+        $switches = Get-VoluntarySwitches $stub.ProcessId
+        $p = @(
+            Add-VmOp Mprotect 0x10000000 0x2000 r-- -Stub $stub
+            Add-VmOp Munmap 0x10003000 0x1000 -Stub $stub
+            Add-VmOp Mmap 0x10008000 0x2000 r-x 0x8000 -Stub $stub
+        ) | Invoke-VmFlush -WhatIf
+        $p | Should -HaveCount 1
+        $p[0] | Should -BeOfType ([UmlTlb.VmFlushPreview])
+        $p[0].HostOperations | Should -HaveCount 3
+        ($p[0].Mapped, $p[0].Unmapped, $p[0].ProtectionChanged, $p[0].Remapped) | Should -Be @(1, 1, 1, 0)
+        (Get-Content "/proc/$($stub.ProcessId)/maps") -join "`n" | Should -BeExactly $maps
+        (Get-StubMapping -Stub $stub -Shadow | ForEach-Object ToString) -join "`n" | Should -BeExactly $shadow
+        Get-VoluntarySwitches $stub.ProcessId | Should -Be $switches
+        $stub.PendingOperations | Should -Be 3
+
+        # The preview's changes are what the real flush then does.
+        $before = Get-StubMapping -Stub $stub
+        Invoke-VmFlush -Stub $stub | Out-Null
+        $actual = @(Compare-StubMapping $before (Get-StubMapping -Stub $stub) | ForEach-Object ToString)
+        $actual | Should -Be @($p[0].Changes | ForEach-Object ToString)
+    }
+
+    It 'predicts an mprotect that meets a hole as Failed with ENOMEM and the rest Skipped' -Skip:$Unsupported {
+        $p = @(
+            Add-VmOp Mprotect 0x10002000 0x4000 r-- -Stub $stub
+            Add-VmOp Munmap 0x10000000 0x1000 -Stub $stub
+        ) | Invoke-VmFlush -WhatIf
+        $p.HostOperations.ExpectedStatus | Should -Be @('Failed', 'Skipped')
+        $p.HostOperations[0].ExpectedErrno | Should -BeExactly 'ENOMEM'
+        $p.ExpectedFailures | Should -Be 1
+        $p.ProtectionChanged | Should -Be 1
+        Clear-VmOp -Stub $stub
+    }
+
+    It 'undoes a failed flush with -Atomic: RolledBack, Failed, Skipped, and /proc/pid/maps as before' -Skip:$Unsupported {
+        $maps = (Get-Content "/proc/$($stub.ProcessId)/maps") -join "`n"
+        $ops = @(
+            Add-VmOp Mmap 0x10010000 0x3000 r-- 0x1000 -Stub $stub
+            Add-VmOp Munmap 0x10001000 0x1000 -Stub $stub
+            Add-VmOp Mprotect 0x10002000 0x4000 r-- -NoCoalesce -Stub $stub
+            Add-VmOp Mmap 0x10020000 0x1000 rw- 0 -Stub $stub
+        )
+        $r = @($ops | Invoke-VmFlush -Atomic -ErrorVariable err -ErrorAction SilentlyContinue)
+        $r.Status | Should -Be @('RolledBack', 'RolledBack', 'Failed', 'Skipped')
+        $r[2].Errno | Should -BeExactly 'ENOMEM'
+        @($err | Where-Object FullyQualifiedErrorId -EQ 'StubSyscallFailed,UmlTlb.Commands.InvokeVmFlushCommand') | Should -HaveCount 1
+        (Get-Content "/proc/$($stub.ProcessId)/maps") -join "`n" | Should -BeExactly $maps
+        @(Test-StubShadow -Stub $stub) | Should -HaveCount 0
+    }
+
+    It 'ends an atomic flush without a failure as a plain flush and writes RolledBack 0 in its summary' -Skip:$Unsupported {
+        $s = Add-VmOp Mprotect 0x10000000 0x4000 r-- -Stub $stub | Invoke-VmFlush -Atomic -Summary
+        $s.Failed | Should -Be 0
+        $s.RolledBack | Should -Be 0
+        (Get-UserMaps $stub).Perms | Should -Be @('r--s')
+    }
+
+    It 'undoes a failed Sync-VmRange -Atomic and leaves its entries dirty' -Skip:$Unsupported {
+        $pt = New-VmPageTable -Stub $stub
+        Set-VmPage $pt 0x10000000 0x4000 0 rw-
+        Set-VmPage $pt 0x10006000 0x1000 0x6000 r--
+        # The table does not know that 0x10004000 is a hole: protecting across it fails there.
+        Set-VmPage $pt 0x10004000 0x1000 0x4000 rw-
+        Sync-VmRange $pt | Out-Null
+        Add-VmOp Munmap 0x10004000 0x1000 -Stub $stub | Invoke-VmFlush | Out-Null
+        $maps = (Get-Content "/proc/$($stub.ProcessId)/maps") -join "`n"
+        Set-VmPage $pt 0x10000000 0x7000 -Protection r--
+        $r = @(Sync-VmRange $pt -Atomic -ErrorAction SilentlyContinue)
+        $r.Status | Should -Contain 'Failed'
+        $r.Status | Should -Contain 'RolledBack'
+        (Get-Content "/proc/$($stub.ProcessId)/maps") -join "`n" | Should -BeExactly $maps
+        $pt.DirtyCount | Should -Be 5
+    }
+}
+
+Describe 'Invoke-VmFlush -Atomic' -Tag 'CI' {
+    It 'refuses -ContinueOnError with -Atomic' {
+        $stub = Start-TestStub 'atomic-args'
+        try {
+            { Invoke-VmFlush -Stub $stub -Atomic -ContinueOnError -ErrorAction Stop } |
+                Should -Throw -ErrorId 'AtomicWithContinueOnError,UmlTlb.Commands.InvokeVmFlushCommand'
+        } finally {
+            Stop-TestStub
+        }
+    }
+}
