@@ -323,12 +323,19 @@ function Invoke-UmlTlbBench {
 
     $pages = if ($Quick) { 256 } else { 4096 }
     $repetitions = if ($Quick) { 2 } else { 5 }
-    $script = Join-Path $PSScriptRoot 'Bench/cmdlet-bench.ps1'
-    Write-Step "cmdlet pipeline ($pages pages)"
-    $exitCode = Invoke-ChildPwsh -File $script -ArgumentList @('-Csv', $csv, '-RunId', $runId, '-ModulePath', $script:ModuleDir, '-N', $pages, '-Repetitions', $repetitions) `
-        -Timeout ([TimeSpan]::FromMinutes(2))
-    if ($exitCode -ne 0) {
-        throw "Bench/cmdlet-bench.ps1 failed (exit code $exitCode)."
+    # The PowerShell parts of the run append their rows to the same CSV under the same RunId.
+    $benchScripts = [ordered]@{
+        'Bench/cmdlet-bench.ps1' = @("cmdlet pipeline ($pages pages)", 2)
+        'Bench/file-bench.ps1'   = @('files: Invoke-VmFlush -Path of a million-op CSV, the per-object pipeline and its floor', 5)
+    }
+    foreach ($name in $benchScripts.Keys) {
+        $step, $minutes = $benchScripts[$name]
+        Write-Step $step
+        $exitCode = Invoke-ChildPwsh -File (Join-Path $PSScriptRoot $name) -Timeout ([TimeSpan]::FromMinutes($minutes)) `
+            -ArgumentList @('-Csv', $csv, '-RunId', $runId, '-ModulePath', $script:ModuleDir, '-N', $pages, '-Repetitions', $repetitions)
+        if ($exitCode -ne 0) {
+            throw "$name failed (exit code $exitCode)."
+        }
     }
 
     # The table and the targets of the whole run, cmdlet rows included.

@@ -31,6 +31,10 @@
 //                 rt-caller | rt-caller-raw | rt-tracer | rt-tracer-raw
 //                 rt-sigchld | rt-nocldstop | rt-tracer-sigchld | rt-tracer-nocldstop
 //                                                             round-trip rows (munmap of 0 bytes), NsPerOp = per round trip
+//                 csv-parse | file-engine | trace              files read by the engine (Ways/SourceFlushWay.cs): parsing alone
+//                                                             per row; a million-op CSV of the workload mix; the shipped strace
+//                 file | pipeline | floor                     Bench/file-bench.ps1: Invoke-VmFlush -Path of the same CSV;
+//                                                             Import-Csv | Add-VmOp | Invoke-VmFlush and the do-nothing floor (Floor/)
 //   Architecture  x86_64 | i386 (native: the bench process, x86_64)
 //   Affinity      Colocated | Any (native: empty)
 //   BatchPages    data-area pages of the stub (native: empty)
@@ -72,6 +76,7 @@ internal static class Program
         new EngineBatchWay("batch", StubArchitecture.x86_64, 1, 4, 16, 64),
         new EngineSingleWay("i386", StubArchitecture.i386),
         new EngineBatchWay("i386", StubArchitecture.i386, 1, 16),
+        new SourceFlushWay(),
         new NativeWay(), // again after the engine rows: the two are pooled into one row
         new HandOffWay(),
         new SigchldWay(),

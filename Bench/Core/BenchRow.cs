@@ -10,7 +10,7 @@ internal sealed record BenchRow(string Way, string Architecture, string Affinity
     public string Label => $"{Way} {Architecture} {Affinity} {(BatchPages.Length > 0 ? BatchPages + "p" : "")}".Trim();
 
     /// <summary>Rows of the workload (3N address-space ops), which have a ratio to native; the others time round trips.</summary>
-    public bool IsWorkload => Way is "native" or "single" or "batch" or "cmdlet" or "c-single" or "c-batch";
+    public bool IsWorkload => Way is "native" or "single" or "batch" or "cmdlet" or "c-single" or "c-batch" or "file-engine" or "file" or "pipeline";
 
     public bool Measured => !double.IsNaN(NsPerOp);
 }

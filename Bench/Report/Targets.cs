@@ -32,6 +32,19 @@ internal static class Targets
             string form = cmdlet.Note.Split(';')[0].Replace("Add-VmOp | Invoke-VmFlush over ", "", StringComparison.Ordinal);
             yield return new($"cmdlets, {form}: us/op over the engine batch", (cmdlet.NsPerOp - engineBatch) / 1000, 3, " us");
         }
+
+        foreach (var target in Files(rows, native))
+        {
+            yield return target;
+        }
+    }
+
+    /// <summary>Files issue: a million-op CSV read by the engine near native; the per-object pipeline near PowerShell's floor.</summary>
+    private static IEnumerable<Target> Files(IReadOnlyList<BenchRow> rows, double native)
+    {
+        double Any(string way) => rows.FirstOrDefault(r => r.Way == way && r.Measured)?.NsPerOp ?? double.NaN;
+        yield return new("Invoke-VmFlush -Path, 1M ops -Summary / native", Any("file") / native, 1.3, "x");
+        yield return new("Import-Csv|Add-VmOp|Invoke-VmFlush / floor", Any("pipeline") / Any("floor"), 1.2, "x");
     }
 
     public static void Print(IReadOnlyList<BenchRow> rows, string runId)

@@ -34,6 +34,22 @@ Describe 'build.ps1 Bench, quick form' -Tag 'CI' {
         $cmdlet | ForEach-Object { [double]$_.RatioToNative | Should -BeGreaterThan 0 }
     }
 
+    It 'adds the file rows: parsing, the engine and the cmdlet on a CSV, the shipped trace, the pipeline and its floor' {
+        $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source
+        & $dotnet run -c Release --no-build --project (Join-Path $Root 'Bench/UmlTlb.Bench.csproj') -- --quick --n 64 --ways file --csv $Csv --run-id smoke *> $null
+        $LASTEXITCODE | Should -Be 0
+        & $dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -File (Join-Path $Root 'Bench/file-bench.ps1') -Csv $Csv -RunId smoke -ModulePath $ModulePath -N 64 -Repetitions 1 -FileOps 2000 *> $null
+        $LASTEXITCODE | Should -Be 0
+        $rows = @(Import-Csv $Csv | Where-Object RunId -eq 'smoke')
+        foreach ($way in 'csv-parse', 'file-engine', 'trace', 'file', 'pipeline', 'floor') {
+            $row = @($rows | Where-Object Way -eq $way)
+            $row | Should -HaveCount 1 -Because $way
+            [double]$row[0].NsPerOp | Should -BeGreaterThan 0 -Because $way
+        }
+        ($rows | Where-Object Way -eq 'trace').Note | Should -BeLike '*round trips against * one per op*'
+        ($rows | Where-Object Way -eq 'file').Note | Should -BeLike '*RSS growth*'
+    }
+
     It 'reports the table and the targets of that run from the CSV' {
         $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source
         $report = & $dotnet run -c Release --no-build --project (Join-Path $Root 'Bench/UmlTlb.Bench.csproj') -- --report $Csv --run-id smoke
@@ -41,5 +57,6 @@ Describe 'build.ps1 Bench, quick form' -Tag 'CI' {
         # The cmdlet rows come from the PowerShell script, so their presence shows the CSV was read back.
         @($report | Where-Object { $_ -match '^cmdlet\s+x86_64' }) | Should -HaveCount 2
         $report | Should -Contain 'Targets, all from run smoke:'
+        @($report | Where-Object { $_ -match 'Import-Csv\|Add-VmOp\|Invoke-VmFlush / floor\s+\d' }) | Should -HaveCount 1
     }
 }
