@@ -90,6 +90,12 @@ internal sealed unsafe class MemFd : SafeHandle
             // Before Linux 6.3 there is no MFD_EXEC: every memfd may be executed there.
             memfd = CreateUnsized(name, MFD_CLOEXEC | MFD_ALLOW_SEALING, (ulong)content.Length);
         }
+        catch (UnixErrorException e) when (e.Errno == Errno.EACCES)
+        {
+            throw new InvalidOperationException(
+                $"Linux refused an executable memfd for {name} (EACCES): vm.memfd_noexec is 2 in this pid namespace, "
+                + "and UmlTlb runs its stub programs from sealed memfds only.", e);
+        }
         try
         {
             fixed (byte* p = content)

@@ -46,6 +46,18 @@ public abstract class StubProgramTests : StubTestBase
     }
 
     [SkippableFact]
+    public void StubStartsWithAnEmptyEnvironmentInAProcessGroupOfItsOwn()
+    {
+        var stub = Start();
+
+        Assert.Empty(File.ReadAllBytes($"/proc/{stub.ProcessId}/environ"));
+        // /proc/<pid>/stat: pid (comm) state ppid pgrp ...; comm may hold spaces.
+        string stat = File.ReadAllText($"/proc/{stub.ProcessId}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        Assert.Equal(stub.ProcessId.ToString(CultureInfo.InvariantCulture), fields[2]);
+    }
+
+    [SkippableFact]
     public void PgrepFindsTheStubByName()
     {
         var stub = Start();
