@@ -25,7 +25,7 @@
 // CSV in Report/. The cmdlet way is Bench/cmdlet-bench.ps1 (it needs PowerShell and the built module).
 //
 // CSV (one row per measurement, invariant culture, comma separated, header:
-//   RunId,Way,Architecture,Affinity,BatchPages,N,Ops,Repetitions,NsPerOp,RatioToNative,Note
+//   RunId,Way,Architecture,Affinity,BatchPages,N,Ops,Repetitions,NsPerOp,RatioToNative,Note,Transport
 //   RunId         same for every row of one run; pass --run-id to give the cmdlet rows the same id.
 //   Way           native | single | batch | cmdlet | c-single | c-batch   workload rows: NsPerOp = median time / Ops
 //                 rt-caller | rt-caller-raw | rt-tracer | rt-tracer-raw
@@ -35,6 +35,7 @@
 //                                                             per row; a million-op CSV of the workload mix; the shipped strace
 //                 file | pipeline | floor                     Bench/file-bench.ps1: Invoke-VmFlush -Path of the same CSV;
 //                                                             Import-Csv | Add-VmOp | Invoke-VmFlush and the do-nothing floor (Floor/)
+//                 idle-cpu                                    NsPerOp = CPU ns per second of an idle Doorbell stub + its tracer
 //   Architecture  x86_64 | i386 (native: the bench process, x86_64)
 //   Affinity      Colocated | Any (native: empty)
 //   BatchPages    data-area pages of the stub (native: empty)
@@ -43,6 +44,7 @@
 //   NsPerOp       median ns per op; EMPTY when the row could not be measured (Note says why, e.g. "n/a: ...")
 //   RatioToNative NsPerOp / the native row's NsPerOp of the same RunId (empty for round-trip rows)
 //   Note          free text, never contains a comma
+//   Transport     Ptrace | Doorbell for rows that ran through a stub of the engine (empty: native, C reference)
 // The cmdlet pipeline (Add-VmOp | Invoke-VmFlush over the same 3N objects) is measured by a PowerShell
 // script, which appends rows with Way=cmdlet and the same columns; it computes RatioToNative from the
 // Way=native row of its RunId:
@@ -72,14 +74,20 @@ internal static class Program
     internal static readonly IMeasuredWay[] Ways =
     [
         new NativeWay(),
-        new EngineSingleWay("single", StubArchitecture.x86_64),
-        new EngineBatchWay("batch", StubArchitecture.x86_64, 1, 4, 16, 64),
-        new EngineSingleWay("i386", StubArchitecture.i386),
-        new EngineBatchWay("i386", StubArchitecture.i386, 1, 16),
+        new EngineSingleWay("single", StubArchitecture.x86_64, StubTransport.Ptrace),
+        new EngineSingleWay("doorbell", StubArchitecture.x86_64, StubTransport.Doorbell),
+        new EngineBatchWay("batch", StubArchitecture.x86_64, StubTransport.Ptrace, 1, 4, 16, 64),
+        new EngineBatchWay("doorbell", StubArchitecture.x86_64, StubTransport.Doorbell, 1, 16),
+        new EngineSingleWay("i386", StubArchitecture.i386, StubTransport.Ptrace),
+        new EngineSingleWay("i386", StubArchitecture.i386, StubTransport.Doorbell),
+        new EngineBatchWay("i386", StubArchitecture.i386, StubTransport.Ptrace, 1, 16),
+        new EngineBatchWay("i386", StubArchitecture.i386, StubTransport.Doorbell, 1, 16),
         new SourceFlushWay(),
         new NativeWay(), // again after the engine rows: the two are pooled into one row
-        new HandOffWay(),
+        new HandOffWay(StubTransport.Ptrace),
+        new HandOffWay(StubTransport.Doorbell),
         new SigchldWay(),
+        new IdleCpuWay(),
         new CReferenceWay(),
     ];
 

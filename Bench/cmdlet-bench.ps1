@@ -5,8 +5,9 @@
     Add-VmOp | Invoke-VmFlush, against the built module.
 .DESCRIPTION
     Appends rows with Way=cmdlet to the benchmark's CSV, under the same RunId, so that
-    the ratios to native and to the engine come from one run. Two forms are timed:
-    VmOp objects bound by value, and CSV-like rows bound by property name (hex strings).
+    the ratios to native and to the engine come from one run. Two forms are timed, over
+    each transport (Ptrace, Doorbell): VmOp objects bound by value, and CSV-like rows
+    bound by property name (hex strings).
 #>
 param(
     [Parameter(Mandatory)] [string] $Csv,
@@ -58,21 +59,23 @@ function Measure-Pipeline($Stub, $Ops) {
 
 $rows = @(Import-Csv $Csv | Where-Object RunId -eq $RunId)
 $native = $rows | Where-Object Way -eq 'native' | Select-Object -First 1
-$stub = Start-StubProcess -Name "bench-cmdlet-$PID" -Affinity Colocated
-try {
-    foreach ($form in 'VmOp objects', 'CSV rows') {
-        $ops = New-Workload -Pages $N -AsRows:($form -eq 'CSV rows')
-        $ns = Measure-Pipeline $stub $ops
-        $engine = $rows | Where-Object { $_.Way -eq 'batch' -and $_.Architecture -eq 'x86_64' -and $_.Affinity -eq 'Colocated' -and $_.BatchPages -eq '1' } | Select-Object -First 1
-        $ratio = if ($native -and $native.NsPerOp) { '{0:F2}' -f ($ns / [double]$native.NsPerOp) } else { '' }
-        $over = if ($engine -and $engine.NsPerOp) { ' {0:F0} ns/op over the engine batch' -f ($ns - [double]$engine.NsPerOp) } else { '' }
-        $row = [ordered]@{
-            RunId = $RunId; Way = 'cmdlet'; Architecture = 'x86_64'; Affinity = 'Colocated'; BatchPages = 1; N = $N
-            Ops = $ops.Count; Repetitions = $Repetitions; NsPerOp = '{0:F0}' -f $ns; RatioToNative = $ratio
-            Note = "Add-VmOp | Invoke-VmFlush over $form;$over"
+foreach ($transport in 'Ptrace', 'Doorbell') {
+    $stub = Start-StubProcess -Name "bench-cmdlet-$transport-$PID" -Affinity Colocated -Transport $transport
+    try {
+        foreach ($form in 'VmOp objects', 'CSV rows') {
+            $ops = New-Workload -Pages $N -AsRows:($form -eq 'CSV rows')
+            $ns = Measure-Pipeline $stub $ops
+            $engine = $rows | Where-Object { $_.Way -eq 'batch' -and $_.Architecture -eq 'x86_64' -and $_.Affinity -eq 'Colocated' -and $_.BatchPages -eq '1' -and "$($_.Transport)" -in $transport, '' } | Select-Object -First 1
+            $ratio = if ($native -and $native.NsPerOp) { '{0:F2}' -f ($ns / [double]$native.NsPerOp) } else { '' }
+            $over = if ($engine -and $engine.NsPerOp) { ' {0:F0} ns/op over the engine batch' -f ($ns - [double]$engine.NsPerOp) } else { '' }
+            $row = [ordered]@{
+                RunId = $RunId; Way = 'cmdlet'; Architecture = 'x86_64'; Affinity = 'Colocated'; BatchPages = 1; N = $N
+                Ops = $ops.Count; Repetitions = $Repetitions; NsPerOp = '{0:F0}' -f $ns; RatioToNative = $ratio
+                Note = "Add-VmOp | Invoke-VmFlush over $form;$over"; Transport = $transport
+            }
+            [pscustomobject]$row | Export-Csv -Path $Csv -Append -NoTypeInformation -UseQuotes Never
         }
-        [pscustomobject]$row | Export-Csv -Path $Csv -Append -NoTypeInformation -UseQuotes Never
+    } finally {
+        $stub | Stop-StubProcess
     }
-} finally {
-    $stub | Stop-StubProcess
 }

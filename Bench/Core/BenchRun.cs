@@ -51,14 +51,14 @@ internal sealed class BenchRun
     /// <summary>Median ns/op of a per-repetition tally collected on every run, the warm-ups first (they are skipped).</summary>
     public double MedianNsPerOp(IEnumerable<long> perRun, long ops) => Median(perRun.Skip(Options.Warmup).Select(t => NsPer(t, ops)));
 
-    public BenchRow AddRow(string way, string arch, string affinity, string pages, int n, long ops, long[] ticks, string note = "")
+    public BenchRow AddRow(string way, string arch, string affinity, string pages, int n, long ops, long[] ticks, string note = "", string transport = "")
     {
         var ns = ticks.Select(t => NsPer(t, ops)).ToArray();
         if (Options.NoCldStop && !way.StartsWith("rt-", StringComparison.Ordinal))
         {
             note = note.Length > 0 ? note + "; nocldstop" : "nocldstop";
         }
-        var row = new BenchRow(way, arch, affinity, pages, n, ops, ticks.Length, Median(ns), ns.Min(), ns.Max(), note.Replace(',', ';'));
+        var row = new BenchRow(way, arch, affinity, pages, n, ops, ticks.Length, Median(ns), ns.Min(), ns.Max(), note.Replace(',', ';'), transport);
         _rows.Add(row);
         Console.WriteLine($"  {row.Label,-44} {row.NsPerOp,9:F0} ns/op  (min {row.Min:F0}, max {row.Max:F0}){(note.Length > 0 ? "  " + row.Note : "")}");
         return row;
@@ -72,9 +72,9 @@ internal sealed class BenchRun
         return row;
     }
 
-    public void AddMissing(string way, string arch, string affinity, string pages, int n, long ops, string note)
+    public void AddMissing(string way, string arch, string affinity, string pages, int n, long ops, string note, string transport = "")
     {
-        var row = new BenchRow(way, arch, affinity, pages, n, ops, 0, double.NaN, double.NaN, double.NaN, note.Replace(',', ';'));
+        var row = new BenchRow(way, arch, affinity, pages, n, ops, 0, double.NaN, double.NaN, double.NaN, note.Replace(',', ';'), transport);
         _rows.Add(row);
         Console.WriteLine($"  {row.Label,-44} {"n/a",9}        {row.Note}");
     }

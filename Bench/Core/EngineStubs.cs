@@ -9,16 +9,19 @@ namespace UmlTlb.Bench.Core;
 internal static class EngineStubs
 {
     /// <summary>Starts a stub, or records the row as not measured (with the reason) and returns null.</summary>
-    public static StubProcess? TryStart(BenchRun run, StubArchitecture arch, StubAffinity affinity, int pages, string way)
+    public static StubProcess? TryStart(BenchRun run, StubArchitecture arch, StubAffinity affinity, int pages, string way, StubTransport transport)
     {
         try
         {
-            return StubProcess.Start(new StubStartOptions { Architecture = arch, Affinity = affinity, BatchPages = pages, Name = $"bench-{arch}-{affinity}-{pages}" });
+            return StubProcess.Start(new StubStartOptions
+            {
+                Architecture = arch, Affinity = affinity, BatchPages = pages, Transport = transport, Name = $"bench-{arch}-{affinity}-{pages}-{transport}",
+            });
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidOperationException or UnixErrorException or StubExitedException or StubArchitectureNotSupportedException)
         {
             run.AddMissing(way, arch.ToString(), affinity.ToString(), BenchRun.Pages(pages), run.N, 3L * run.N,
-                $"n/a: {arch} stub did not start ({e.GetType().Name}: {e.Message})");
+                $"n/a: {arch} stub did not start ({e.GetType().Name}: {e.Message})", transport.ToString());
             return null;
         }
     }
@@ -27,9 +30,9 @@ internal static class EngineStubs
     public static readonly StubAffinity[] Affinities = [StubAffinity.Colocated, StubAffinity.Any];
 
     /// <summary>Starts a stub (or records why not), runs <paramref name="measure"/> on it and stops it.</summary>
-    public static void With(BenchRun run, StubArchitecture arch, StubAffinity affinity, int pages, string way, Action<StubProcess> measure)
+    public static void With(BenchRun run, StubArchitecture arch, StubAffinity affinity, int pages, string way, StubTransport transport, Action<StubProcess> measure)
     {
-        var stub = TryStart(run, arch, affinity, pages, way);
+        var stub = TryStart(run, arch, affinity, pages, way, transport);
         if (stub is null)
         {
             return;

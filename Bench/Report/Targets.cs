@@ -25,12 +25,31 @@ internal static class Targets
             yield return new($"batch, 1 page / single ({affinity})", Ns("batch", affinity) / Ns("single", affinity), 1.0 / 8, "x");
         }
 
-        // Cmdlet issue: the pipeline costs at most 3 us per op over the engine's batch.
-        double engineBatch = Ns("batch");
+        // Cmdlet issue: the pipeline costs at most 3 us per op over the engine's batch (of the same transport).
         foreach (var cmdlet in rows.Where(r => r.Way == "cmdlet" && r.Measured))
         {
-            string form = cmdlet.Note.Split(';')[0].Replace("Add-VmOp | Invoke-VmFlush over ", "", StringComparison.Ordinal);
-            yield return new($"cmdlets, {form}: us/op over the engine batch", (cmdlet.NsPerOp - engineBatch) / 1000, 3, " us");
+            double engineBatch = RowSet.Ns(rows, "batch", "x86_64", "Colocated", "1", cmdlet.Transport.Length > 0 ? cmdlet.Transport : "Ptrace");
+            yield return new($"cmdlets, {Form(cmdlet)}{Over(cmdlet)}: us/op over the engine batch", (cmdlet.NsPerOp - engineBatch) / 1000, 3, " us");
+        }
+
+        // Doorbell issue: the single path within 2x native, the batch no slower than Ptrace's, the pipeline no slower.
+        double Doorbell(string way, string affinity, string pages = "1") => RowSet.Ns(rows, way, "x86_64", affinity, pages, "Doorbell");
+        foreach (string affinity in new[] { "Colocated", "Any" })
+        {
+            yield return new($"Doorbell single / native ({affinity})", Doorbell("single", affinity) / native, 2, "x");
+            foreach (string pages in new[] { "1", "16" })
+            {
+                yield return new($"Doorbell batch / Ptrace batch, {pages} page(s) ({affinity})", Doorbell("batch", affinity, pages) / Ns("batch", affinity, pages), 1, "x");
+            }
+        }
+        foreach (var cmdlet in rows.Where(r => r.Way == "cmdlet" && r.Transport == "Doorbell" && r.Measured))
+        {
+            var overPtrace = rows.FirstOrDefault(r => r.Way == "cmdlet" && r.Transport == "Ptrace" && Form(r) == Form(cmdlet) && r.Measured);
+            yield return new($"cmdlets, {Form(cmdlet)}: Doorbell / Ptrace", cmdlet.NsPerOp / (overPtrace?.NsPerOp ?? double.NaN), 1, "x");
+        }
+        foreach (var idle in rows.Where(r => r.Way == "idle-cpu" && r.Measured))
+        {
+            yield return new($"idle Doorbell stub + tracer, ms CPU per idle s ({idle.Affinity})", idle.NsPerOp / 1e6, 0, " ms");
         }
 
         foreach (var target in Files(rows, native))
@@ -46,6 +65,10 @@ internal static class Targets
         yield return new("Invoke-VmFlush -Path, 1M ops -Summary / native", Any("file") / native, 1.3, "x");
         yield return new("Import-Csv|Add-VmOp|Invoke-VmFlush / floor", Any("pipeline") / Any("floor"), 1.2, "x");
     }
+
+    private static string Form(BenchRow cmdlet) => cmdlet.Note.Split(';')[0].Replace("Add-VmOp | Invoke-VmFlush over ", "", StringComparison.Ordinal);
+
+    private static string Over(BenchRow row) => row.Transport.Length > 0 ? $" over {row.Transport}" : "";
 
     public static void Print(IReadOnlyList<BenchRow> rows, string runId)
     {

@@ -8,7 +8,7 @@ namespace UmlTlb.Bench.Ways;
 /// The engine's batch path: all 3N ops streamed into one flush, as Add-VmOp | Invoke-VmFlush does (full
 /// data areas run as they fill). One row per data-area size, both affinities.
 /// </summary>
-internal sealed class EngineBatchWay(string name, StubArchitecture architecture, params int[] batchPages) : IMeasuredWay
+internal sealed class EngineBatchWay(string name, StubArchitecture architecture, StubTransport transport, params int[] batchPages) : IMeasuredWay
 {
     public string Name => name;
 
@@ -18,8 +18,8 @@ internal sealed class EngineBatchWay(string name, StubArchitecture architecture,
         {
             foreach (int pages in batchPages)
             {
-                Console.WriteLine($"engine batch path, {architecture}, {affinity}, {pages}-page data area");
-                EngineStubs.With(run, architecture, affinity, pages, "batch", stub => Measure(run, stub, affinity, pages));
+                Console.WriteLine($"engine batch path, {architecture}, {affinity}, {pages}-page data area, {transport}");
+                EngineStubs.With(run, architecture, affinity, pages, "batch", transport, stub => Measure(run, stub, affinity, pages));
             }
         }
     }
@@ -62,6 +62,6 @@ internal sealed class EngineBatchWay(string name, StubArchitecture architecture,
             return elapsed;
         });
         run.AddRow("batch", architecture.ToString(), affinity.ToString(), BenchRun.Pages(pages), n, 3L * n, ticks,
-            BenchRun.Join($"capacity {stub.BatchCapacity}; {roundTrips} round trips", EngineStubs.InStubNote(run, inStub), EngineStubs.CpuNote(stub)));
+            BenchRun.Join($"capacity {stub.BatchCapacity}; {roundTrips} round trips", EngineStubs.InStubNote(run, inStub), EngineStubs.CpuNote(stub)), transport.ToString());
     }
 }

@@ -5,7 +5,7 @@ using static UmlTlb.Bench.Core.Workload;
 namespace UmlTlb.Bench.Ways;
 
 /// <summary>The engine's single path: one flush per op, each a round trip through syscall_stub. Both affinities.</summary>
-internal sealed class EngineSingleWay(string name, StubArchitecture architecture) : IMeasuredWay
+internal sealed class EngineSingleWay(string name, StubArchitecture architecture, StubTransport transport) : IMeasuredWay
 {
     public string Name => name;
 
@@ -13,8 +13,8 @@ internal sealed class EngineSingleWay(string name, StubArchitecture architecture
     {
         foreach (var affinity in EngineStubs.Affinities)
         {
-            Console.WriteLine($"engine single path, {architecture}, {affinity}");
-            EngineStubs.With(run, architecture, affinity, 1, "single", stub => Measure(run, stub, affinity));
+            Console.WriteLine($"engine single path, {architecture}, {affinity}, {transport}");
+            EngineStubs.With(run, architecture, affinity, 1, "single", transport, stub => Measure(run, stub, affinity));
         }
     }
 
@@ -56,6 +56,6 @@ internal sealed class EngineSingleWay(string name, StubArchitecture architecture
             return elapsed;
         });
         run.AddRow("single", architecture.ToString(), affinity.ToString(), "1", n, 3L * n, ticks,
-            BenchRun.Join(EngineStubs.InStubNote(run, inStub), EngineStubs.CpuNote(stub)));
+            BenchRun.Join(EngineStubs.InStubNote(run, inStub), EngineStubs.CpuNote(stub)), transport.ToString());
     }
 }

@@ -28,7 +28,7 @@ internal sealed class SigchldWay : IMeasuredWay
             original = original with { flags = original.flags & ~Interop.SA_NOCLDSTOP };
         }
         Console.WriteLine($"SIGCHLD per ptrace stop, null round trips, x86_64, {affinity}; handler: {Sigchld.Describe(original)}, without then with SA_NOCLDSTOP");
-        var stub = EngineStubs.TryStart(run, StubArchitecture.x86_64, affinity, 1, "rt-sigchld");
+        var stub = EngineStubs.TryStart(run, StubArchitecture.x86_64, affinity, 1, "rt-sigchld", StubTransport.Ptrace);
         if (stub is null)
         {
             return;
@@ -70,12 +70,12 @@ internal sealed class SigchldWay : IMeasuredWay
         }
         string a = affinity.ToString();
         string handler = original.handler is 0 or 1 ? $"{(original.handler == 0 ? "SIG_DFL" : "SIG_IGN")} without SA_NOCLDSTOP" : "runtime handler without SA_NOCLDSTOP";
-        run.AddRow("rt-sigchld", "x86_64", a, "1", n, n, withSignal[0].ToArray(), $"RunSingleSyscall; SIGCHLD {handler}");
-        run.AddRow("rt-nocldstop", "x86_64", a, "1", n, n, without[0].ToArray(), "RunSingleSyscall; same handler with SA_NOCLDSTOP");
+        run.AddRow("rt-sigchld", "x86_64", a, "1", n, n, withSignal[0].ToArray(), $"RunSingleSyscall; SIGCHLD {handler}", "Ptrace");
+        run.AddRow("rt-nocldstop", "x86_64", a, "1", n, n, without[0].ToArray(), "RunSingleSyscall; same handler with SA_NOCLDSTOP", "Ptrace");
         if (tracer is not null)
         {
-            run.AddRow("rt-tracer-sigchld", "x86_64", a, "1", n, n, withSignal[1].ToArray(), $"in-tracer loop; SIGCHLD {handler}");
-            run.AddRow("rt-tracer-nocldstop", "x86_64", a, "1", n, n, without[1].ToArray(), "in-tracer loop; same handler with SA_NOCLDSTOP");
+            run.AddRow("rt-tracer-sigchld", "x86_64", a, "1", n, n, withSignal[1].ToArray(), $"in-tracer loop; SIGCHLD {handler}", "Ptrace");
+            run.AddRow("rt-tracer-nocldstop", "x86_64", a, "1", n, n, without[1].ToArray(), "in-tracer loop; same handler with SA_NOCLDSTOP", "Ptrace");
         }
     }
 }

@@ -26,13 +26,13 @@ internal sealed class SourceFlushWay : IMeasuredWay
             long ops = OpsFile.Write(path, n, target);
             Console.WriteLine($"files: {ops:N0} ops of the workload mix in {new FileInfo(path).Length / 1e6:F0} MB of CSV");
             Parse(run, path, ops);
-            EngineStubs.With(run, StubArchitecture.x86_64, StubAffinity.Colocated, 1, "file-engine", stub => Flush(run, stub, path, ops));
+            EngineStubs.With(run, StubArchitecture.x86_64, StubAffinity.Colocated, 1, "file-engine", StubTransport.Ptrace, stub => Flush(run, stub, path, ops));
         }
         finally
         {
             File.Delete(path);
         }
-        EngineStubs.With(run, StubArchitecture.x86_64, StubAffinity.Colocated, 1, "trace", stub => Replay(run, stub));
+        EngineStubs.With(run, StubArchitecture.x86_64, StubAffinity.Colocated, 1, "trace", StubTransport.Ptrace, stub => Replay(run, stub));
     }
 
     private static void Parse(BenchRun run, string path, long ops)

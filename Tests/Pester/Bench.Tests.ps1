@@ -14,14 +14,15 @@ AfterAll {
 }
 
 Describe 'build.ps1 Bench, quick form' -Tag 'CI' {
-    It 'measures native and batched rows into one CSV run' {
+    It 'measures native rows and both transports into one CSV run' {
         $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source
-        & $dotnet run -c Release --project (Join-Path $Root 'Bench/UmlTlb.Bench.csproj') -- --quick --ways native,batch --csv $Csv --run-id smoke *> $null
+        & $dotnet run -c Release --project (Join-Path $Root 'Bench/UmlTlb.Bench.csproj') -- --quick --ways native,batch,doorbell --csv $Csv --run-id smoke *> $null
         $LASTEXITCODE | Should -Be 0
         $rows = @(Import-Csv $Csv | Where-Object RunId -eq 'smoke')
         @($rows | Where-Object Way -eq 'native') | Should -HaveCount 1
-        @($rows | Where-Object { $_.Way -eq 'batch' -and $_.Architecture -eq 'x86_64' }).Count | Should -BeGreaterThan 3
-        $rows | Where-Object { $_.Way -in 'native', 'batch' } | ForEach-Object { [double]$_.NsPerOp | Should -BeGreaterThan 0 }
+        @($rows | Where-Object { $_.Way -eq 'batch' -and $_.Architecture -eq 'x86_64' -and $_.Transport -eq 'Ptrace' }).Count | Should -BeGreaterThan 3
+        @($rows | Where-Object { $_.Way -in 'batch', 'single' -and $_.Architecture -eq 'x86_64' -and $_.Transport -eq 'Doorbell' }).Count | Should -Be 6
+        $rows | Where-Object { $_.Way -in 'native', 'batch', 'single' -and $_.Architecture -eq 'x86_64' } | ForEach-Object { [double]$_.NsPerOp | Should -BeGreaterThan 0 }
     }
 
     It 'adds the cmdlet pipeline rows to the same run' {
@@ -30,8 +31,9 @@ Describe 'build.ps1 Bench, quick form' -Tag 'CI' {
         & $dotnet $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'Bench/cmdlet-bench.ps1') -Csv $Csv -RunId smoke -ModulePath $ModulePath -N 64 -Repetitions 1 *> $null
         $LASTEXITCODE | Should -Be 0
         $cmdlet = @(Import-Csv $Csv | Where-Object { $_.RunId -eq 'smoke' -and $_.Way -eq 'cmdlet' })
-        $cmdlet | Should -HaveCount 2
+        $cmdlet | Should -HaveCount 4
         $cmdlet | ForEach-Object { [double]$_.RatioToNative | Should -BeGreaterThan 0 }
+        ($cmdlet.Transport | Sort-Object -Unique) | Should -Be @('Doorbell', 'Ptrace')
     }
 
     It 'adds the file rows: parsing, the engine and the cmdlet on a CSV, the shipped trace, the pipeline and its floor' {
@@ -55,7 +57,7 @@ Describe 'build.ps1 Bench, quick form' -Tag 'CI' {
         $report = & $dotnet run -c Release --no-build --project (Join-Path $Root 'Bench/UmlTlb.Bench.csproj') -- --report $Csv --run-id smoke
         $LASTEXITCODE | Should -Be 0
         # The cmdlet rows come from the PowerShell script, so their presence shows the CSV was read back.
-        @($report | Where-Object { $_ -match '^cmdlet\s+x86_64' }) | Should -HaveCount 2
+        @($report | Where-Object { $_ -match '^cmdlet\s+(Ptrace|Doorbell)\s+x86_64' }) | Should -HaveCount 4
         $report | Should -Contain 'Targets, all from run smoke:'
         @($report | Where-Object { $_ -match 'Import-Csv\|Add-VmOp\|Invoke-VmFlush / floor\s+\d' }) | Should -HaveCount 1
     }
