@@ -325,7 +325,7 @@ function Invoke-UmlTlbBench {
     $repetitions = if ($Quick) { 2 } else { 5 }
     # The PowerShell parts of the run append their rows to the same CSV under the same RunId.
     $benchScripts = [ordered]@{
-        'Bench/cmdlet-bench.ps1' = @("cmdlet pipeline ($pages pages)", 2)
+        'Bench/cmdlet-bench.ps1' = @("cmdlet pipeline over both transports ($pages pages)", 5)
         'Bench/file-bench.ps1'   = @('files: Invoke-VmFlush -Path of a million-op CSV, the per-object pipeline and its floor', 5)
     }
     foreach ($name in $benchScripts.Keys) {

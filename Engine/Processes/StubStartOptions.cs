@@ -17,8 +17,11 @@ public sealed class StubStartOptions
 
     public StubAffinity Affinity { get; set; } = StubAffinity.Colocated;
 
-    /// <summary>How round trips reach the stub: ptrace stops, or a futex doorbell in the data area.</summary>
-    public StubTransport Transport { get; set; } = StubTransport.Ptrace;
+    /// <summary>
+    /// How round trips reach the stub: a futex doorbell in the data area (default: several times faster on
+    /// the single path, see the README's benchmark), or a ptrace stop per round trip.
+    /// </summary>
+    public StubTransport Transport { get; set; } = StubTransport.Doorbell;
 
     /// <summary>
     /// A folder holding a stand-in stub program (umltlb-stub-&lt;arch&gt;), for tests; by default

@@ -34,9 +34,9 @@ public sealed class StartStubProcessCommand : PSCmdlet
     [Parameter]
     public StubAffinity Affinity { get; set; } = StubAffinity.Colocated;
 
-    /// <summary>Ptrace (default): a ptrace stop per round trip. Doorbell: the stub loops in its own code, woken through a futex in the data area.</summary>
+    /// <summary>Doorbell (default): the stub loops in its own code, woken through a futex in the data area. Ptrace: a ptrace stop per round trip.</summary>
     [Parameter]
-    public StubTransport Transport { get; set; } = StubTransport.Ptrace;
+    public StubTransport Transport { get; set; } = StubTransport.Doorbell;
 
     #endregion
 

@@ -11,15 +11,17 @@ BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $null = Import-UmlTlbModule
     $script:Architectures = foreach ($architecture in 'x86_64', 'i386') {
-        @{ Architecture = $architecture; Unsupported = $null -ne (Get-ArchitectureSkipReason $architecture) }
+        foreach ($transport in 'Ptrace', 'Doorbell') {
+            @{ Architecture = $architecture; Transport = $transport; Unsupported = $null -ne (Get-ArchitectureSkipReason $architecture) }
+        }
     }
 }
 
-Describe 'A <Architecture> stub' -Tag 'CI' -ForEach $Architectures {
+Describe 'A <Architecture> stub over <Transport>' -Tag 'CI' -ForEach $Architectures {
     BeforeAll {
         $script:stub = $null
         if (-not $Unsupported) {
-            $script:stub = Start-StubProcess -Architecture $Architecture -Name "arch-$Architecture"
+            $script:stub = Start-StubProcess -Architecture $Architecture -Transport $Transport -Name "arch-$Architecture-$Transport"
         }
     }
 
@@ -51,7 +53,7 @@ Describe 'A <Architecture> stub' -Tag 'CI' -ForEach $Architectures {
     }
 
     It 'has only its own pages mapped after start' -Skip:$Unsupported {
-        $fresh = Start-StubProcess -Architecture $Architecture
+        $fresh = Start-StubProcess -Architecture $Architecture -Transport $Transport
         try {
             $maps = @(Get-ProcMaps $fresh.ProcessId)
             @($maps | Where-Object Start -LT $fresh.UserAddressLimit) | Should -BeNullOrEmpty
@@ -128,11 +130,13 @@ Describe 'A <Architecture> stub' -Tag 'CI' -ForEach $Architectures {
     }
 
     It 'costs at most 3 voluntary context switches for 64 ops in one flush and at least 60 for 64 flushes' -Skip:$Unsupported {
+        Wait-StubAsleep $stub
         $a = Get-VoluntarySwitches $stub.ProcessId
         0..63 | ForEach-Object { Add-VmOp Mmap (0x10000000 + $_ * 0x2000) 0x1000 rw- 0 -Stub $stub } | Out-Null
         $s = Invoke-VmFlush -Stub $stub -Summary
+        Wait-StubAsleep $stub
         $b = Get-VoluntarySwitches $stub.ProcessId
-        0..63 | ForEach-Object { Add-VmOp Mmap (0x20000000 + $_ * 0x2000) 0x1000 rw- 0 -Stub $stub | Invoke-VmFlush } | Out-Null
+        0..63 | ForEach-Object { Add-VmOp Mmap (0x20000000 + $_ * 0x2000) 0x1000 rw- 0 -Stub $stub | Invoke-VmFlush; Wait-StubAsleep $stub } | Out-Null
         $c = Get-VoluntarySwitches $stub.ProcessId
         $s.HostOperations | Should -Be 64
         $s.RoundTrips | Should -Be 1

@@ -40,9 +40,14 @@ Describe 'Start-StubProcess' -Tag 'CI' {
         $stub.BatchPages | Should -Be 1
     }
 
-    It 'uses the Ptrace transport unless told otherwise' {
+    It 'uses the Doorbell transport unless told otherwise, and Ptrace when told' {
+        $default = Start-StubProcess -Name 'props-default-transport'
+        Register-TestStub $default
+        $default.Transport | Should -Be ([UmlTlb.StubTransport]::Doorbell)
         $stub.Transport | Should -Be ([UmlTlb.StubTransport]::Ptrace)
+        # A Ptrace stub waits in its ptrace stop between round trips.
         (Get-ProcStatusValue $stub.ProcessId 'State') | Should -BeLike 't*'
+        Stop-StubProcess $default
     }
 
     It 'starts with -Transport Doorbell a stub that waits on its doorbell futex, not in a ptrace stop, still traced' {

@@ -113,6 +113,7 @@ $script:Started = [System.Collections.Generic.List[object]]::new()
 
 # Starts a stub with the given name (suffixed with the transport when it is not Ptrace,
 # so that a file's transport loop gets distinct names) and records it for Stop-TestStub.
+# Ptrace unless told: the module's default (Doorbell) is what tests get from Start-StubProcess.
 function Start-TestStub([string] $Name, [string] $Transport = 'Ptrace') {
     if ($Transport -ne 'Ptrace') { $Name = "$Name-$($Transport.ToLowerInvariant())" }
     $stub = Start-StubProcess -Name $Name -Transport $Transport
