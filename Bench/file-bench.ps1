@@ -47,6 +47,8 @@ function Add-Row([string] $Way, [long] $Ops, [double] $Ns, [int] $Reps, [string]
     [pscustomobject][ordered]@{
         RunId = $RunId; Way = $Way; Architecture = 'x86_64'; Affinity = 'Colocated'; BatchPages = 1; N = $N
         Ops = $Ops; Repetitions = $Reps; NsPerOp = '{0:F1}' -f $Ns; RatioToNative = $ratio; Note = $Note -replace ',', ';'
+        # The floor runs no stub; the others ran through $stub's transport.
+        Transport = if ($Way -eq 'floor') { '' } else { "$($stub.Transport)" }
     } | Export-Csv -Path $Csv -Append -NoTypeInformation -UseQuotes Never
     Write-Host ('  {0,-44} {1,9:F0} ns/op  {2}' -f "$Way x86_64 Colocated 1p", $Ns, $Note)
 }

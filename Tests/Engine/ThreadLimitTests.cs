@@ -7,8 +7,8 @@ namespace UmlTlb.Tests;
 /// </summary>
 public abstract class ThreadLimitTests : StubTestBase
 {
-    protected ThreadLimitTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture)
-        : base(fixture, output, architecture)
+    protected ThreadLimitTests(StubFixture fixture, ITestOutputHelper output, StubArchitecture architecture, StubTransport transport = StubTransport.Ptrace)
+        : base(fixture, output, architecture, transport)
     {
     }
 
@@ -16,13 +16,17 @@ public abstract class ThreadLimitTests : StubTestBase
 
     public sealed class I386(StubFixture fixture, ITestOutputHelper output) : ThreadLimitTests(fixture, output, StubArchitecture.i386);
 
+    public sealed class X64Doorbell(StubFixture fixture, ITestOutputHelper output) : ThreadLimitTests(fixture, output, StubArchitecture.x86_64, StubTransport.Doorbell);
+
+    public sealed class I386Doorbell(StubFixture fixture, ITestOutputHelper output) : ThreadLimitTests(fixture, output, StubArchitecture.i386, StubTransport.Doorbell);
+
     [SkippableFact]
     public void ThreadLimitIsReportedWithItsCauseAndLeavesNothingBehind()
     {
         SkipUnlessSupported();
         string? why = ThreadPidsLimit.WhyNot();
         Skip.If(why is not null, why);
-        var options = new StubStartOptions { Architecture = Architecture, Name = "thread-limited", PhysicalMemorySize = 16 * Page };
+        var options = new StubStartOptions { Architecture = Architecture, Transport = Transport, Name = "thread-limited", PhysicalMemorySize = 16 * Page };
         // The stub program's memfd is made once per process: make it before counting fds.
         Start().Stop();
         var fdsBefore = OurFds();
