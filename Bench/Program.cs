@@ -36,6 +36,10 @@
 //                 file | pipeline | floor                     Bench/file-bench.ps1: Invoke-VmFlush -Path of the same CSV;
 //                                                             Import-Csv | Add-VmOp | Invoke-VmFlush and the do-nothing floor (Floor/)
 //                 idle-cpu                                    NsPerOp = CPU ns per second of an idle Doorbell stub + its tracer
+//                 batch-shadow | batch-noshadow                the batch workload with the shadow following every
+//                                                             result and with it paused, alternating in one run
+//                 sync | sync-queue                           Sync-VmRange of N dirty pages against the same N mmaps
+//                                                             queued and flushed; NsPerOp = per page (Ops = N)
 //   Architecture  x86_64 | i386 (native: the bench process, x86_64)
 //   Affinity      Colocated | Any (native: empty)
 //   BatchPages    data-area pages of the stub (native: empty)
@@ -89,6 +93,8 @@ internal static class Program
         new SigchldWay(),
         new IdleCpuWay(),
         new CReferenceWay(),
+        new ShadowWay(),
+        new SyncWay(),
     ];
 
     private static int Main(string[] args)

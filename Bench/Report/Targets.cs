@@ -25,6 +25,10 @@ internal static class Targets
             yield return new($"batch, 1 page / single ({affinity})", Ns("batch", affinity) / Ns("single", affinity), 1.0 / 8, "x");
         }
 
+        // Shadow issue: following every result adds at most 10% to the batch path.
+        yield return new("batch with the shadow / without, same run (Doorbell)",
+            RowSet.Ns(rows, "batch-shadow", "x86_64", "Colocated", "1", "Doorbell") / RowSet.Ns(rows, "batch-noshadow", "x86_64", "Colocated", "1", "Doorbell"), 1.10, "x");
+
         // Cmdlet issue: the pipeline costs at most 3 us per op over the engine's batch (of the same transport).
         foreach (var cmdlet in rows.Where(r => r.Way == "cmdlet" && r.Measured))
         {

@@ -120,6 +120,10 @@ internal sealed class RangeMap
     private void Rewrite(ulong start, ulong end, Edit edit, ulong offset, VmProtection protection)
     {
         var first = Seek(start == 0 ? 0 : start - 1);
+        if (TryQuickEdit(first, start, end, edit, offset, protection))
+        {
+            return;
+        }
         _window.Clear();
         bool overlaps = false;
         for (var p = first; TryGet(p, out var r) && r.Start <= end; p = Next(p))
@@ -171,6 +175,54 @@ internal sealed class RangeMap
         }
         Coalesce(_replacement);
         Splice(first, _window.Count, CollectionsMarshal.AsSpan(_replacement));
+    }
+
+    /// <summary>
+    /// The common cases without building a window: a map into a gap that touches no range, and an
+    /// unmap or protect of exactly one whole range whose neighbours do not merge with the result.
+    /// </summary>
+    private bool TryQuickEdit(Position first, ulong start, ulong end, Edit edit, ulong offset, VmProtection protection)
+    {
+        bool any = TryGet(first, out var r);
+        if (edit == Edit.Map)
+        {
+            // first is the first range ending at or after start: none, or one beyond end, leaves a gap with no neighbour.
+            if (any && r.Start <= end)
+            {
+                return false;
+            }
+            InsertAt(first, [new ShadowRange(start, end, offset, protection)]);
+            Count++;
+            return true;
+        }
+        var at = first;
+        bool hasPrevious = false;
+        ShadowRange previous = default;
+        if (any && r.End == start)
+        {
+            hasPrevious = true;
+            previous = r;
+            at = Next(first);
+            any = TryGet(at, out r);
+        }
+        if (!any || r.Start != start || r.End != end)
+        {
+            return false;
+        }
+        if (edit == Edit.Unmap)
+        {
+            RemoveAt(at, 1);
+            Count--;
+            return true;
+        }
+        var changed = r with { Protection = protection };
+        var after = Next(at);
+        if ((hasPrevious && previous.ContinuesInto(changed)) || (TryGet(after, out var next) && changed.ContinuesInto(next)))
+        {
+            return false;
+        }
+        _chunks[at.Chunk].Items[at.Index] = changed;
+        return true;
     }
 
     private static void Coalesce(List<ShadowRange> list)

@@ -25,9 +25,19 @@ internal sealed class StubShadow
     /// </summary>
     public ShadowJournal? Journal { get; set; }
 
+    /// <summary>
+    /// For the benchmark's rows with and without the shadow only: while paused the shadow follows
+    /// nothing and goes stale, so nothing else may pause it.
+    /// </summary>
+    internal bool PausedForBenchmark { get; set; }
+
     /// <summary>Host op <paramref name="op"/> ran and returned <paramref name="result"/>.</summary>
     public void Executed(in HostOp op, long result)
     {
+        if (PausedForBenchmark)
+        {
+            return;
+        }
         Current.Record(op.Kind, op.Address, op.Length, op.Protection, op.Offset, result, Journal);
         if (result is >= -4095 and < 0)
         {

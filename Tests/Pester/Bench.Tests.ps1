@@ -25,6 +25,15 @@ Describe 'build.ps1 Bench, quick form' -Tag 'CI' {
         $rows | Where-Object { $_.Way -in 'native', 'batch', 'single' -and $_.Architecture -eq 'x86_64' } | ForEach-Object { [double]$_.NsPerOp | Should -BeGreaterThan 0 }
     }
 
+    It 'measures the batch path with and without the shadow, and Sync-VmRange against the queue' {
+        $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source
+        & $dotnet run -c Release --project (Join-Path $Root 'Bench/UmlTlb.Bench.csproj') -- --quick --ways shadow,sync --csv $Csv --run-id smoke-shadow *> $null
+        $LASTEXITCODE | Should -Be 0
+        $rows = @(Import-Csv $Csv | Where-Object RunId -eq 'smoke-shadow')
+        ($rows.Way | Sort-Object) | Should -Be @('batch-noshadow', 'batch-shadow', 'sync', 'sync-queue')
+        $rows | ForEach-Object { [double]$_.NsPerOp | Should -BeGreaterThan 0 }
+    }
+
     It 'adds the cmdlet pipeline rows to the same run' {
         $pwsh = Join-Path $PSHOME 'pwsh.dll'
         $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using UmlTlb.Bench.Core;
+using static UmlTlb.Bench.Core.Workload;
+
+namespace UmlTlb.Bench.Ways;
+
+/// <summary>
+/// What keeping the shadow costs: the batch workload (3N ops streamed into one flush) on one stub,
+/// repetitions alternating with the shadow following every result and with it paused. Rows
+/// batch-shadow and batch-noshadow (x86_64, Doorbell transport, colocated, one-page data area); the target is their ratio.
+/// </summary>
+internal sealed class ShadowWay : IMeasuredWay
+{
+    public string Name => "shadow";
+
+    public void Run(BenchRun run)
+    {
+        Console.WriteLine("engine batch path with and without the shadow, x86_64, Doorbell, Colocated, 1-page data area");
+        EngineStubs.With(run, StubArchitecture.x86_64, StubAffinity.Colocated, 1, "batch-shadow", StubTransport.Doorbell, stub => Measure(run, stub));
+    }
+
+    private static void Measure(BenchRun run, StubProcess stub)
+    {
+        EngineStubs.CheckFits(run, stub);
+        int n = run.N;
+        var with = new List<long>();
+        var without = new List<long>();
+        bool paused = false;
+        // Each timed repetition runs the workload twice, once each way, in alternating order.
+        run.Measure(() =>
+        {
+            long a = Workload(stub, n, paused);
+            long b = Workload(stub, n, !paused);
+            (paused ? without : with).Add(a);
+            (paused ? with : without).Add(b);
+            paused = !paused;
+            return a + b;
+        });
+        int warm = run.Options.Warmup;
+        var withTicks = with.Skip(warm).ToArray();
+        var withoutTicks = without.Skip(warm).ToArray();
+        var shadowRow = run.AddRow("batch-shadow", "x86_64", "Colocated", "1", n, 3L * n, withTicks, "shadow follows every result", "Doorbell");
+        var plainRow = run.AddRow("batch-noshadow", "x86_64", "Colocated", "1", n, 3L * n, withoutTicks, "shadow paused", "Doorbell");
+        Console.WriteLine($"  shadow / no shadow: {shadowRow.NsPerOp / plainRow.NsPerOp:F3}");
+    }
+
+    private static long Workload(StubProcess stub, int n, bool pauseShadow)
+    {
+        ulong size = stub.PhysicalMemorySize;
+        stub.Shadow.PausedForBenchmark = pauseShadow;
+        try
+        {
+            long start = Stopwatch.GetTimestamp();
+            var flush = stub.BeginFlush();
+            for (int i = 0; i < n; i++)
+            {
+                stub.Enqueue(VmOpKind.Mmap, AddressOf(i), Page, VmProtection.Read | VmProtection.Write, OffsetOf(i, size));
+                flush.RunFullDataAreas(null);
+            }
+            for (int i = 0; i < n; i++)
+            {
+                stub.Enqueue(VmOpKind.Mprotect, AddressOf(i), Page, VmProtection.Read, 0);
+                flush.RunFullDataAreas(null);
+            }
+            for (int i = 0; i < n; i++)
+            {
+                stub.Enqueue(VmOpKind.Munmap, AddressOf(i), Page, VmProtection.None, 0);
+                flush.RunFullDataAreas(null);
+            }
+            var summary = flush.Complete(null);
+            long elapsed = Stopwatch.GetTimestamp() - start;
+            if (summary.Failed != 0 || summary.HostOperations != 3L * n)
+            {
+                throw new InvalidOperationException($"shadow bench flush: {summary.Failed} failed, {summary.HostOperations} host ops (expected {3L * n}).");
+            }
+            return elapsed;
+        }
+        finally
+        {
+            stub.Shadow.PausedForBenchmark = false;
+        }
+    }
+}
