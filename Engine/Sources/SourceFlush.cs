@@ -43,53 +43,69 @@ public static class SourceFlush
             for (int f = 0; f < paths.Count && !options.Cancellation.IsCancellationRequested; f++)
             {
                 string path = paths[f];
-                using var source = VmOpSource.Open(path, options.Format, target, options.ProcessId);
-                long items = 0;
-                sink.Progress(path, f, paths.Count, 0, source.TotalBytes);
-                while (source.Read(out var item))
+                VmOpSource? source = null;
+                long line = 0;
+                try
                 {
-                    if (options.Cancellation.IsCancellationRequested)
+                    source = VmOpSource.Open(path, options.Format, target, options.ProcessId);
+                    long items = 0;
+                    sink.Progress(path, f, paths.Count, 0, source.TotalBytes);
+                    while (source.Read(out var item))
                     {
-                        break;
-                    }
-                    switch (item.Kind)
-                    {
-                        case SourceItemKind.BadRow:
-                            rejected++;
-                            sink.RowError(new SourceRowError(path, item.Line, item.Field!, item.Value!, item.Reason!, item.Message!));
+                        if (options.Cancellation.IsCancellationRequested)
+                        {
                             break;
-                        case SourceItemKind.LeftOut:
-                            leftOut++;
-                            sink.LeftOut(path, item.Line, item.Message!);
-                            break;
-                        default:
-                            if (stub.Validate(item.Operation, item.Address, item.Length, item.Protection, item.Offset) is { } rejection)
-                            {
+                        }
+                        line = item.Line;
+                        switch (item.Kind)
+                        {
+                            case SourceItemKind.BadRow:
                                 rejected++;
-                                sink.RowError(RowError(path, item, rejection));
+                                sink.RowError(new SourceRowError(path, item.Line, item.Field!, item.Value!, item.Reason!, item.Message!));
                                 break;
-                            }
-                            var queued = stub.Enqueue(item.Operation, item.Address, item.Length, item.Protection, item.Offset);
-                            if (!queued.Coalesced)
-                            {
-                                origins.Enqueue((queued.HostSequence, f, item.Line));
-                            }
-                            flush.RunFullDataAreas(Deliver);
-                            break;
+                            case SourceItemKind.LeftOut:
+                                leftOut++;
+                                sink.LeftOut(path, item.Line, item.Message!);
+                                break;
+                            default:
+                                if (stub.Validate(item.Operation, item.Address, item.Length, item.Protection, item.Offset) is { } rejection)
+                                {
+                                    rejected++;
+                                    sink.RowError(RowError(path, item, rejection));
+                                    break;
+                                }
+                                var queued = stub.Enqueue(item.Operation, item.Address, item.Length, item.Protection, item.Offset);
+                                if (!queued.Coalesced)
+                                {
+                                    origins.Enqueue((queued.HostSequence, f, item.Line));
+                                }
+                                flush.RunFullDataAreas(Deliver);
+                                break;
+                        }
+                        if (++items % ProgressEvery == 0)
+                        {
+                            sink.Progress(path, f, paths.Count, source.BytesRead, source.TotalBytes);
+                        }
                     }
-                    if (++items % ProgressEvery == 0)
+                    sink.Progress(path, f, paths.Count, source.BytesRead, source.TotalBytes);
+                    if (source.FinalError is { } error)
                     {
-                        sink.Progress(path, f, paths.Count, source.BytesRead, source.TotalBytes);
+                        sink.RowError(error);
+                    }
+                    foreach (var note in source.Notes)
+                    {
+                        sink.Note(note);
                     }
                 }
-                sink.Progress(path, f, paths.Count, source.BytesRead, source.TotalBytes);
-                if (source.FinalError is { } error)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException)
                 {
-                    sink.RowError(error);
+                    // A file that cannot be opened or read on: its good rows so far stay queued, the next file follows.
+                    rejected++;
+                    sink.RowError(new SourceRowError(path, line, "Path", path, "FileUnreadable", e.Message));
                 }
-                foreach (var note in source.Notes)
+                finally
                 {
-                    sink.Note(note);
+                    source?.Dispose();
                 }
             }
             finished = !options.Cancellation.IsCancellationRequested;

@@ -127,6 +127,24 @@ public abstract class SourceFlushTests : StubTestBase, IDisposable
     }
 
     [SkippableFact]
+    public void AFileThatCannotBeReadIsOneErrorAndTheNextFileRuns()
+    {
+        var stub = Start();
+        string missing = Path.Combine(_dir, "gone.csv");
+        string good = Write("good.csv", $"Operation,Address,Length,Protection,Offset\nMmap,{Hex(At(0))},0x1000,r--,0\n");
+        var sink = new Recorder();
+
+        SourceFlush.Run(stub, [missing, good], new SourceFlushOptions(), sink);
+
+        var error = Assert.Single(sink.Errors);
+        Assert.Equal((missing, "Path", "FileUnreadable"), (error.Path, error.Field, error.Reason));
+        Assert.Equal(good, Assert.Single(sink.Results).Source);
+        var model = new AddressSpaceModel();
+        model.Apply(VmOpKind.Mmap, At(0), Page, R, 0);
+        model.AssertMapsMatch(stub, "after an unreadable file");
+    }
+
+    [SkippableFact]
     public void FailingOpStopsTheFlushUnlessContinueOnError()
     {
         foreach (bool keepGoing in new[] { false, true })
