@@ -2,7 +2,9 @@
 .SYNOPSIS
     Builds, tests and demonstrates UmlTlb.
 .DESCRIPTION
-    Build (default) publishes the module into out/UmlTlb and checks that it imports.
+    Build (default) publishes the module into out/UmlTlb, builds its help from
+    docs/ (the Docs task) and checks that it imports.
+    Docs turns docs/*.md into out/UmlTlb/en-US (MAML and about topics).
     Test builds, then runs the xunit engine tests and the Pester suite and ends
     with one line: "N passed, N failed, N skipped".
     Clean removes out/ and every bin/ and obj/ folder of the projects.
@@ -17,7 +19,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Clean', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Clean', 'Demo', 'Bench')]
     [string] $Task = 'Build',
 
     # Test: also run the long tests (UMLTLB_SOAK=1 for both suites).
@@ -46,6 +48,7 @@ if ($BenchArgs -and $Task -ne 'Bench') {
 
 switch ($Task) {
     'Build' { Invoke-UmlTlbBuild }
+    'Docs'  { Invoke-UmlTlbDocs }
     'Test'  { exit (Invoke-UmlTlbTest -Soak:$Soak) }
     'Clean' { Invoke-UmlTlbClean }
     'Demo'  { Invoke-UmlTlbDemo }

@@ -9,6 +9,9 @@ $script:ModuleDir = Join-Path $PSScriptRoot 'out/UmlTlb'
 $script:ResultsDir = Join-Path $PSScriptRoot 'out/TestResults'
 $script:ModuleProject = Join-Path $PSScriptRoot 'Module/UmlTlb.Module.csproj'
 $script:EngineTestProject = Join-Path $PSScriptRoot 'Tests/Engine/UmlTlb.Engine.Tests.csproj'
+$script:HelpBuilderProject = Join-Path $PSScriptRoot 'Tools/HelpBuilder/UmlTlb.HelpBuilder.csproj'
+$script:HelpBuilderTestProject = Join-Path $PSScriptRoot 'Tests/HelpBuilder/UmlTlb.HelpBuilder.Tests.csproj'
+$script:DocsDir = Join-Path $PSScriptRoot 'docs'
 $script:ToolsProject = Join-Path $PSScriptRoot 'Tests/Tools/Tools.csproj'
 $script:PesterTests = Join-Path $PSScriptRoot 'Tests/Pester'
 $script:BenchProject = Join-Path $PSScriptRoot 'Bench/UmlTlb.Bench.csproj'
@@ -137,8 +140,10 @@ function Invoke-UmlTlbBuild {
     Get-ChildItem $script:ModuleDir -File |
         Where-Object { $_.Name -like '*.deps.json' -or $_.Extension -eq '.xml' } |
         Remove-Item -Force
+    Invoke-UmlTlbDocs
 
-    $required = @('UmlTlb.psd1', 'UmlTlb.dll', 'UmlTlb.Engine.dll', 'Tmds.LibC.dll', 'Sep.dll', 'UmlTlb.Format.ps1xml')
+    $required = @('UmlTlb.psd1', 'UmlTlb.dll', 'UmlTlb.Engine.dll', 'Tmds.LibC.dll', 'Sep.dll', 'UmlTlb.Format.ps1xml',
+        'en-US/UmlTlb.dll-Help.xml', 'en-US/about_UmlTlb.help.txt')
     $missing = @($required | Where-Object { -not (Test-Path (Join-Path $script:ModuleDir $_) -PathType Leaf) })
     if ($missing) {
         throw "The published module lacks: $($missing -join ', ')."
@@ -159,15 +164,42 @@ function Invoke-UmlTlbBuild {
 
 #endregion
 
+#region Docs
+
+# Turns docs/*.md into out/UmlTlb/en-US: the cmdlets' MAML and the about topics.
+# PlatyPS's New-ExternalHelp when that module is on this machine, else the
+# project's own converter (Tools/HelpBuilder, Markdig and YamlDotNet).
+function Invoke-UmlTlbDocs {
+    $helpDir = Join-Path $script:ModuleDir 'en-US'
+    $platyPS = Get-Module -ListAvailable -Name platyPS | Sort-Object Version -Descending | Select-Object -First 1
+    if ($platyPS) {
+        Write-Step "Help from docs/ with PlatyPS $($platyPS.Version) (New-ExternalHelp)"
+        Import-Module $platyPS -Force
+        $null = New-ExternalHelp -Path $script:DocsDir -OutputPath $helpDir -Force
+    } else {
+        Write-Step 'Help from docs/ with Tools/HelpBuilder (PlatyPS is not on this machine)'
+        Invoke-Native dotnet @('run', '--project', $script:HelpBuilderProject, '-c', 'Release', '--',
+            $script:DocsDir, $helpDir, 'UmlTlb.dll-Help.xml')
+    }
+    foreach ($file in 'UmlTlb.dll-Help.xml', 'about_UmlTlb.help.txt') {
+        if (-not (Test-Path (Join-Path $helpDir $file) -PathType Leaf)) {
+            throw "Building the help wrote no $file into $helpDir."
+        }
+    }
+}
+
+#endregion
+
 #region Test
 
-# Runs the xunit engine tests; returns their counts read from the TRX file.
-function Invoke-EngineTests([switch] $Soak) {
-    Write-Step 'Engine tests (xunit)'
-    $trx = Join-Path $script:ResultsDir 'engine.trx'
+# Runs one xunit project; returns its counts read from its TRX file.
+function Invoke-XunitTests {
+    param([string] $Project, [string] $Name, [string] $TrxName, [switch] $Soak)
+    Write-Step "$Name tests (xunit)"
+    $trx = Join-Path $script:ResultsDir $TrxName
     $arguments = @(
-        'test', $script:EngineTestProject, '--nologo', '-c', 'Release',
-        '--logger', 'trx;LogFileName=engine.trx', '--results-directory', $script:ResultsDir,
+        'test', $Project, '--nologo', '-c', 'Release',
+        '--logger', "trx;LogFileName=$TrxName", '--results-directory', $script:ResultsDir,
         '--blame-hang-timeout', ($Soak ? '30m' : '5m'), '--blame-hang-dump-type', 'none')
     if (-not $Soak) {
         $arguments += @('--filter', 'Category!=Soak')
@@ -175,7 +207,7 @@ function Invoke-EngineTests([switch] $Soak) {
     & dotnet @arguments | Out-Host
     $exitCode = $LASTEXITCODE
 
-    $suite = [ordered]@{ Name = 'Engine (xunit)'; Passed = 0; Failed = 0; Skipped = 0; Crashed = $null }
+    $suite = [ordered]@{ Name = "$Name (xunit)"; Passed = 0; Failed = 0; Skipped = 0; Crashed = $null }
     if (-not (Test-Path $trx)) {
         $suite.Crashed = "dotnet test exited with $exitCode and wrote no $trx"
         return [pscustomobject] $suite
@@ -240,7 +272,8 @@ function Invoke-UmlTlbTest([switch] $Soak) {
     $env:UMLTLB_MODULE_PATH = $script:ModuleDir
     try {
         $suites = @(
-            Invoke-EngineTests -Soak:$Soak
+            Invoke-XunitTests -Project $script:EngineTestProject -Name 'Engine' -TrxName 'engine.trx' -Soak:$Soak
+            Invoke-XunitTests -Project $script:HelpBuilderTestProject -Name 'Help' -TrxName 'helpbuilder.trx' -Soak:$Soak
             Invoke-PesterTests -Soak:$Soak
         )
     } finally {
@@ -345,4 +378,4 @@ function Invoke-UmlTlbBench {
 
 #endregion
 
-Export-ModuleMember -Function Invoke-UmlTlbBuild, Invoke-UmlTlbTest, Invoke-UmlTlbClean, Invoke-UmlTlbDemo, Invoke-UmlTlbBench
+Export-ModuleMember -Function Invoke-UmlTlbBuild, Invoke-UmlTlbDocs, Invoke-UmlTlbTest, Invoke-UmlTlbClean, Invoke-UmlTlbDemo, Invoke-UmlTlbBench

@@ -33,6 +33,12 @@ public sealed class StubTransformationAttribute : ArgumentTransformationAttribut
         {
             return fromBag;
         }
+        if (value is not (string or int or long))
+        {
+            // Not a stub's name or Id: leave it to the type conversion, whose failure lets a
+            // piped object bind by property name instead (Select-Object Name | Stop-StubProcess).
+            return inputData;
+        }
         throw new ArgumentTransformationMetadataException($"No stub process '{value}' in this session: see Get-StubProcess.");
     }
 }

@@ -55,6 +55,7 @@ public sealed class AddVmOpCommand : StubCommandBase
     /// <summary>The stub whose queue gets the op.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [StubTransformation]
+    [ArgumentCompleter(typeof(StubArgumentCompleter))]
     public override StubProcess? Stub { get; set; }
 
     /// <summary>Queue every op as its own host op, never merged.</summary>

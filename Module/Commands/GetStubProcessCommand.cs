@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using UmlTlb.Binding;
 
 namespace UmlTlb.Commands;
 
@@ -14,11 +15,13 @@ public sealed class GetStubProcessCommand : PSCmdlet
 
     /// <summary>Ids of the stubs to get.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(StubArgumentCompleter))]
     public int[]? Id { get; set; }
 
     /// <summary>Names of the stubs to get; wildcards allowed.</summary>
-    [Parameter(Position = 0, ParameterSetName = NameSet)]
+    [Parameter(Position = 0, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(StubArgumentCompleter))]
     public string[]? Name { get; set; }
 
     #endregion

@@ -42,6 +42,7 @@ public sealed partial class InvokeVmFlushCommand : StubCommandBase, IDisposable
     /// <summary>The stub to flush when no ops are piped in.</summary>
     [Parameter]
     [Binding.StubTransformation]
+    [ArgumentCompleter(typeof(Binding.StubArgumentCompleter))]
     public override StubProcess? Stub { get; set; }
 
     /// <summary>Run every op even after one fails; by default the rest of the flush is skipped.</summary>

@@ -5,7 +5,7 @@ using UmlTlb.Lifetime;
 namespace UmlTlb.Commands;
 
 /// <summary>Starts a traced stub process whose address space the Vm cmdlets change.</summary>
-[Cmdlet(VerbsLifecycle.Start, "StubProcess")]
+[Cmdlet(VerbsLifecycle.Start, "StubProcess", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(StubProcess))]
 public sealed class StartStubProcessCommand : PSCmdlet
 {
@@ -44,6 +44,11 @@ public sealed class StartStubProcessCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
+        string target = $"{Name ?? "a new stub"} ({Architecture}, {BatchPages} data page(s), 0x{PhysicalMemorySize:x} bytes of physical memory)";
+        if (!ShouldProcess(target, "Start stub process"))
+        {
+            return;
+        }
         StubProcess stub;
         try
         {
@@ -63,6 +68,9 @@ public sealed class StartStubProcessCommand : PSCmdlet
             return;
         }
         RunspaceStubs.Adopt(stub);
+        WriteVerbose($"Started stub '{stub.Name}' (Id {stub.Id}): pid {stub.ProcessId}, {stub.Architecture}, "
+            + (stub.Cpu is { } cpu ? $"pinned with its tracer thread to CPU {cpu}" : "not pinned (Affinity Any)")
+            + $", {stub.BatchCapacity} host ops per batch.");
         WriteObject(stub);
     }
 

@@ -18,15 +18,18 @@ public sealed class StopStubProcessCommand : PSCmdlet
     /// <summary>The stubs to stop.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     [StubTransformation]
+    [ArgumentCompleter(typeof(StubArgumentCompleter))]
     public StubProcess[] InputObject { get; set; } = [];
 
     /// <summary>Ids of the stubs to stop.</summary>
     [Parameter(Mandatory = true, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(StubArgumentCompleter))]
     public int[] Id { get; set; } = [];
 
     /// <summary>Names of the stubs to stop; wildcards allowed.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+    [Parameter(Mandatory = true, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(StubArgumentCompleter))]
     public string[] Name { get; set; } = [];
 
     /// <summary>Writes each stopped stub to the pipeline.</summary>
@@ -45,8 +48,10 @@ public sealed class StopStubProcessCommand : PSCmdlet
             {
                 continue;
             }
+            int pending = stub.PendingOperations;
             stub.Stop();
             RunspaceStubs.Forget(stub);
+            WriteVerbose($"Stopped stub '{stub.Name}' (pid {stub.ProcessId}); {pending} pending host op(s) discarded unrun.");
             if (PassThru)
             {
                 WriteObject(stub);

@@ -9,6 +9,7 @@ public abstract class StubCommandBase : PSCmdlet
     /// <summary>The stub to act on (a StubProcess, its Id or Name); default: the only running stub, else the last started.</summary>
     [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [StubTransformation]
+    [ArgumentCompleter(typeof(StubArgumentCompleter))]
     public virtual StubProcess? Stub { get; set; }
 
     /// <summary>-Stub, else the default stub; a terminating NoStubProcess error when there is none.</summary>
