@@ -9,6 +9,7 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('UmlTlb.Format.ps1xml')
+    TypesToProcess       = @('UmlTlb.Types.ps1xml')
     CmdletsToExport      = @(
         'Start-StubProcess'
         'Stop-StubProcess'
@@ -27,14 +28,20 @@
         'Write-PhysicalMemory'
         'Read-PhysicalMemory'
         'Read-StubMemory'
+        'Test-StubMapping'
+        'Assert-StubMapping'
+        'Measure-VmBatch'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Linux', 'ptrace', 'mmap', 'UML')
-            ProjectUri = ''
+            Tags         = @('Linux', 'ptrace', 'mmap', 'munmap', 'mprotect', 'UML', 'User-Mode-Linux', 'batching', 'PSEdition_Core')
+            # LicenseUri and ProjectUri are left out on purpose: the project has no public
+            # address yet, and the manifest names no address that does not exist. The license
+            # text ships in the module folder as LICENSE (MIT).
+            ReleaseNotes = 'See CHANGELOG.md in the module folder. 0.1.0: stubs for x86_64 and i386, batched flushes with a result per op, coalescing, statistics, /proc views, help from docs/.'
         }
     }
 }

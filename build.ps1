@@ -5,7 +5,8 @@
     Build (default) publishes the module into out/UmlTlb, builds its help from
     docs/ (the Docs task) and checks that it imports.
     Docs turns docs/*.md into out/UmlTlb/en-US (MAML and about topics).
-    Test builds, then runs the xunit engine tests and the Pester suite and ends
+    Test builds, checks the C# formatting (dotnet format --verify-no-changes over
+    UmlTlb.slnx), then runs the xunit suites and the Pester suite and ends
     with one line: "N passed, N failed, N skipped".
     Clean removes out/ and every bin/ and obj/ folder of the projects.
     Demo builds, then runs Demo/Demo.ps1 against out/UmlTlb.

@@ -12,6 +12,7 @@ $script:EngineTestProject = Join-Path $PSScriptRoot 'Tests/Engine/UmlTlb.Engine.
 $script:HelpBuilderProject = Join-Path $PSScriptRoot 'Tools/HelpBuilder/UmlTlb.HelpBuilder.csproj'
 $script:HelpBuilderTestProject = Join-Path $PSScriptRoot 'Tests/HelpBuilder/UmlTlb.HelpBuilder.Tests.csproj'
 $script:DocsDir = Join-Path $PSScriptRoot 'docs'
+$script:Solution = Join-Path $PSScriptRoot 'UmlTlb.slnx'
 $script:ToolsProject = Join-Path $PSScriptRoot 'Tests/Tools/Tools.csproj'
 $script:PesterTests = Join-Path $PSScriptRoot 'Tests/Pester'
 $script:BenchProject = Join-Path $PSScriptRoot 'Bench/UmlTlb.Bench.csproj'
@@ -259,6 +260,17 @@ function Invoke-PesterTests([switch] $Soak) {
     return [pscustomobject] $suite
 }
 
+# dotnet format --verify-no-changes over the solution, against .editorconfig: one check, passed or failed.
+function Invoke-FormatCheck {
+    Write-Step 'Formatting (dotnet format --verify-no-changes)'
+    & dotnet format $script:Solution --verify-no-changes | Out-Host
+    $ok = $LASTEXITCODE -eq 0
+    if (-not $ok) {
+        Write-Host "The C# code is not formatted as .editorconfig says: run 'dotnet format UmlTlb.slnx' and commit the result." -ForegroundColor Red
+    }
+    [pscustomobject][ordered]@{ Name = 'Format'; Passed = [int]$ok; Failed = [int](-not $ok); Skipped = 0; Crashed = $null }
+}
+
 # Builds, runs both suites and returns the exit code; the last line written is "N passed, N failed, N skipped".
 function Invoke-UmlTlbTest([switch] $Soak) {
     Invoke-UmlTlbBuild
@@ -272,6 +284,7 @@ function Invoke-UmlTlbTest([switch] $Soak) {
     $env:UMLTLB_MODULE_PATH = $script:ModuleDir
     try {
         $suites = @(
+            Invoke-FormatCheck
             Invoke-XunitTests -Project $script:EngineTestProject -Name 'Engine' -TrxName 'engine.trx' -Soak:$Soak
             Invoke-XunitTests -Project $script:HelpBuilderTestProject -Name 'Help' -TrxName 'helpbuilder.trx' -Soak:$Soak
             Invoke-PesterTests -Soak:$Soak
@@ -373,7 +386,21 @@ function Invoke-UmlTlbBench {
 
     # The table and the targets of the whole run, cmdlet rows included.
     Invoke-Native dotnet @('run', '-c', 'Release', '--no-build', '--project', $script:BenchProject, '--', '--report', $csv, '--run-id', $runId)
-    Write-Host "Results: $csv"
+
+    # ns/op against batch size, a line per architecture and transport, the native baseline: Measure-VmBatch
+    # rows of this run, drawn as SVG by the bench program (Bench/Report/BatchChart.cs).
+    $batchCsv = Join-Path $resultDir "batch-$runId.csv"
+    $svg = Join-Path $resultDir "batch-$runId.svg"
+    Write-Step 'Measure-VmBatch rows for the chart'
+    $operations = if ($Quick) { 384 } else { 3072 }
+    $exitCode = Invoke-ChildPwsh -File (Join-Path $PSScriptRoot 'Bench/measure-batch.ps1') `
+        -ArgumentList @('-ModulePath', $script:ModuleDir, '-Csv', $batchCsv, '-Operations', $operations, '-Repetitions', ($Quick ? 1 : 3)) `
+        -Timeout ([TimeSpan]::FromMinutes(5))
+    if ($exitCode -ne 0) {
+        throw "Bench/measure-batch.ps1 failed (exit code $exitCode)."
+    }
+    Invoke-Native dotnet @('run', '-c', 'Release', '--no-build', '--project', $script:BenchProject, '--', '--chart', $batchCsv, '--svg', $svg, '--run-id', $runId)
+    Write-Host "Results: $csv, $batchCsv, chart $svg"
 }
 
 #endregion

@@ -15,6 +15,8 @@
 //     --cref EXE     the compiled C reference (Bench/cref/cref.c); without it the cref way is skipped.
 //     --no-report    measure and write the CSV, but print no table and no targets (build.ps1 reports at the end).
 //     --report CSV --run-id ID   measure nothing: print the table and the targets of that run of the CSV.
+//     --chart CSV --svg PATH     measure nothing: draw the Measure-VmBatch rows of CSV (ns/op against batch
+//                    size, a line per architecture and transport, the native baseline) as SVG (Report/BatchChart.cs).
 //     --no-runtime-sigchld  do not make the runtime install its SIGCHLD handler first (see below).
 //     --nocldstop    add SA_NOCLDSTOP to SIGCHLD for the whole run (restored at the end): what the engine
 //                    would get if it set the flag itself; the rows' Note then says "nocldstop".
@@ -112,6 +114,13 @@ internal static class Program
         {
             Console.Error.WriteLine(e.Message);
             return 2;
+        }
+        if (options.ChartCsv is { } chartCsv)
+        {
+            string svg = options.ChartSvg ?? Path.ChangeExtension(chartCsv, ".svg");
+            BatchChart.Write(chartCsv, svg, $"UmlTlb: ns per op against batch size (run {options.RunId})");
+            Console.WriteLine($"Wrote {svg}.");
+            return 0;
         }
         if (options.ReportCsv is { } csv)
         {

@@ -7,7 +7,7 @@ internal sealed class BenchOptions
 {
     public const string Usage =
         "usage: UmlTlb.Bench [--n N] [--reps R] [--warmup W] [--quick] [--ways LIST] [--csv PATH] [--run-id ID] " +
-        "[--cref EXE] [--no-report] [--no-runtime-sigchld] [--nocldstop] | --report CSV --run-id ID";
+        "[--cref EXE] [--no-report] [--no-runtime-sigchld] [--nocldstop] | --report CSV --run-id ID | --chart CSV --svg PATH";
 
     public int N { get; private set; } = 4096;
     public int Reps { get; private set; } = 5;
@@ -30,6 +30,11 @@ internal sealed class BenchOptions
 
     public bool RuntimeSigchld { get; private set; } = true;
     public bool NoCldStop { get; private set; }
+
+    /// <summary>Chart mode: draw the Measure-VmBatch rows of this CSV as an SVG chart (<see cref="ChartSvg"/>), measure nothing.</summary>
+    public string? ChartCsv { get; private set; }
+
+    public string? ChartSvg { get; private set; }
 
     /// <summary>Report mode: print the table and the targets of one run already in this CSV, measure nothing.</summary>
     public string? ReportCsv { get; private set; }
@@ -60,6 +65,8 @@ internal sealed class BenchOptions
                 case "--run-id": o.RunId = Next(); o.RunIdGiven = true; break;
                 case "--cref": o.CReference = Next(); break;
                 case "--report": o.ReportCsv = Next(); break;
+                case "--chart": o.ChartCsv = Next(); break;
+                case "--svg": o.ChartSvg = Next(); break;
                 case "--no-report": o.Report = false; break;
                 case "--no-runtime-sigchld": o.RuntimeSigchld = false; break;
                 case "--nocldstop": o.NoCldStop = true; break;

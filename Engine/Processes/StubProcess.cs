@@ -299,6 +299,14 @@ public sealed partial class StubProcess
         }
     }
 
+    /// <summary>Checks <paramref name="expectation"/> against /proc/pid/maps; <paramref name="actual"/> says what is mapped there.</summary>
+    public bool MeetsMapping(MappingExpectation expectation, out string actual)
+    {
+        var maps = GetMappings(all: true);
+        actual = expectation.DescribeActual(maps);
+        return expectation.IsMetBy(maps, "/memfd:" + PhysicalMemoryName(Id));
+    }
+
     /// <summary>The stub's mappings from /proc/pid/maps; without <paramref name="all"/> only those below UserAddressLimit.</summary>
     public IReadOnlyList<MemoryMapping> GetMappings(bool all = false)
     {

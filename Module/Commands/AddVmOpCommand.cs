@@ -90,6 +90,10 @@ public sealed class AddVmOpCommand : StubCommandBase
             WriteError(Errors.Rejected(e.Rejection));
             return;
         }
+        if (op.Coalesced)
+        {
+            WriteVerbose($"{op} merged into host op #{op.HostOp} of stub '{stub.Name}'.");
+        }
         WriteObject(op);
     }
 

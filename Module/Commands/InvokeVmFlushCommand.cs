@@ -21,6 +21,7 @@ public sealed partial class InvokeVmFlushCommand : StubCommandBase, IDisposable
     private readonly HashSet<StubProcess> _deadStubs = new();
     private readonly Action<VmOpResult> _writeResult;
     private readonly Action<VmOpResult> _writeFailure;
+    private readonly FlushProgress _progress = new();
     private bool _sawInput;
 
     public InvokeVmFlushCommand()
@@ -120,12 +121,19 @@ public sealed partial class InvokeVmFlushCommand : StubCommandBase, IDisposable
             {
                 var sink = Summary ? _writeFailure : _writeResult;
                 var summary = _atomic.TryGetValue(f.Stub, out var atomic) ? CompleteAtomic(atomic, sink) : f.Complete(sink);
+                if (summary.HostOperations > 0)
+                {
+                    WriteVerbose($"Flushed stub '{f.Stub.Name}': {summary.Operations} op(s) as {summary.HostOperations} host op(s), "
+                        + $"{summary.Batches} batch(es) and {summary.SingleCalls} single call(s): {summary.RoundTrips} round trip(s); "
+                        + $"{summary.Failed} failed, {summary.Skipped} skipped, {summary.Elapsed.TotalMilliseconds:F1} ms.");
+                }
                 if (Summary)
                 {
                     WriteObject(summary);
                 }
             });
         }
+        _progress.Complete(this);
     }
 
     /// <summary>A stopped pipeline leaves no atomic flush half done: what it ran is undone.</summary>
@@ -176,6 +184,7 @@ public sealed partial class InvokeVmFlushCommand : StubCommandBase, IDisposable
             return;
         }
         Run(flush, f => f.RunFullDataAreas(_atomic.TryGetValue(f.Stub, out var atomic) ? atomic.Collect : Summary ? _writeFailure : _writeResult));
+        _progress.Update(this, _flushes.Values);
     }
 
     /// <summary>This pipeline's flush of <paramref name="stub"/>, or null after reporting that the stub is gone.</summary>

@@ -6,6 +6,8 @@ namespace UmlTlb.Commands;
 /// <summary>The -Stub parameter every per-stub cmdlet shares, and the session's default stub.</summary>
 public abstract class StubCommandBase : PSCmdlet
 {
+    private bool _namedDefault;
+
     /// <summary>The stub to act on (a StubProcess, its Id or Name); default: the only running stub, else the last started.</summary>
     [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [StubTransformation]
@@ -15,10 +17,19 @@ public abstract class StubCommandBase : PSCmdlet
     /// <summary>-Stub, else the default stub; a terminating NoStubProcess error when there is none.</summary>
     protected StubProcess RequireStub()
     {
-        var stub = Stub ?? StubRegistry.Default;
+        if (Stub is { } given)
+        {
+            return given;
+        }
+        var stub = StubRegistry.Default;
         if (stub is null)
         {
             ThrowTerminatingError(Errors.NoStub());
+        }
+        if (!_namedDefault)
+        {
+            _namedDefault = true;
+            WriteVerbose($"No -Stub given: using stub '{stub!.Name}' (Id {stub.Id}, pid {stub.ProcessId}), the only running stub or else the newest.");
         }
         return stub!;
     }

@@ -1,5 +1,5 @@
-using UmlTlb.Abi;
 using System.Diagnostics;
+using UmlTlb.Abi;
 
 namespace UmlTlb.Tests;
 
