@@ -24,7 +24,11 @@ internal abstract partial class StubAbi
 
         public override ulong TaskSize => 0xffffe000;
 
-        public override ulong MmapOffsetArgument(ulong byteOffset) => byteOffset >> 12;
+        public override ulong MaxMmapOffset => (ulong)uint.MaxValue << 12;
+
+        // The validator refuses larger offsets; a cut offset here would map the wrong pages.
+        public override ulong MmapOffsetArgument(ulong byteOffset) =>
+            byteOffset <= MaxMmapOffset ? byteOffset >> 12 : throw new ArgumentOutOfRangeException(nameof(byteOffset), byteOffset, "mmap2 carries at most 2^32 - 1 pages of offset.");
 
         public override void LoadSyscall(ref Interop.user_regs_struct regs, long nr, ReadOnlySpan<ulong> args)
         {

@@ -22,6 +22,8 @@ internal abstract partial class StubAbi
 
         public override ulong TaskSize => 0x7ffffffff000;
 
+        public override ulong MaxMmapOffset => long.MaxValue & ~0xfffUL;
+
         public override ulong MmapOffsetArgument(ulong byteOffset) => byteOffset;
 
         public override void LoadSyscall(ref Interop.user_regs_struct regs, long nr, ReadOnlySpan<ulong> args)

@@ -27,6 +27,12 @@ internal abstract partial class StubAbi
     /// <summary>The stub program's name: its resource in UmlTlb.Engine.dll, and its memfd's name.</summary>
     public string StubFileName => "umltlb-stub-" + Architecture;
 
+    /// <summary>
+    /// The largest byte offset mmap's last argument can carry: x86_64 passes a signed
+    /// 64-bit off_t, i386's mmap2 a 32-bit count of pages. Beyond it the offset would be cut.
+    /// </summary>
+    public abstract ulong MaxMmapOffset { get; }
+
     /// <summary>mmap's last argument for a byte offset into the physical-memory file.</summary>
     public abstract ulong MmapOffsetArgument(ulong byteOffset);
 

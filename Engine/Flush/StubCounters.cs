@@ -11,6 +11,7 @@ internal sealed class StubCounters
     public long CoalescedOperations;
     public long RoundTrips;
     public long Failed;
+    public long Discarded;
     public long TicksInStub;
 
     public TimeSpan TimeInStub => Stopwatch.GetElapsedTime(0, TicksInStub);

@@ -25,6 +25,9 @@ public sealed class StubStatistics
 
     public long Failed { get; init; }
 
+    /// <summary>Queued ops dropped unrun: by Clear-VmOp, by stopping the stub, by a pipeline that ended early.</summary>
+    public long DiscardedOperations { get; init; }
+
     /// <summary>Wall time spent in round trips, hand-off to the tracer thread included.</summary>
     public TimeSpan TimeInStub { get; init; }
 

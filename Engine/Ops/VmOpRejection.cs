@@ -11,6 +11,7 @@ public enum VmOpRejectionReason
     RangeWraps,
     RangeBeyondUserLimit,
     BeyondPhysicalMemory,
+    OffsetBeyondArchitecture,
     UnknownProtection,
 }
 

@@ -49,6 +49,12 @@ internal static class VmOpValidator
             {
                 return new(VmOpRejectionReason.OffsetNotAligned, $"Offset 0x{offset:x} is not page aligned (4096 bytes).", offset);
             }
+            if (offset > stub.Abi.MaxMmapOffset)
+            {
+                return new(VmOpRejectionReason.OffsetBeyondArchitecture,
+                    $"Offset 0x{offset:x} does not fit in {stub.Architecture}'s mmap (at most 0x{stub.Abi.MaxMmapOffset:x}): it would be cut and map other pages.",
+                    offset);
+            }
             if (offset > stub.PhysicalMemorySize || length > stub.PhysicalMemorySize - offset)
             {
                 return new(VmOpRejectionReason.BeyondPhysicalMemory,

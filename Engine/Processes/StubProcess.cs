@@ -18,12 +18,14 @@ public sealed partial class StubProcess
     private readonly StubTracer _tracer;
     private readonly MemFd _dataFd;
     private readonly MemFd _physicalMemoryFd;
+    private readonly object _nameReservation;
 
-    private StubProcess(int id, string name, StubStartOptions options, StubAbi abi, StubTracer tracer,
+    private StubProcess(int id, string name, object nameReservation, StubStartOptions options, StubAbi abi, StubTracer tracer,
         MemFd dataFd, DataArea data, MemFd physicalMemoryFd, int? cpu, IStubRoundTrip roundTrip)
     {
         Id = id;
         Name = name;
+        _nameReservation = nameReservation;
         Abi = abi;
         _tracer = tracer;
         _dataFd = dataFd;
@@ -139,17 +141,16 @@ public sealed partial class StubProcess
             : StubExecutable.For(abi).SpawnPath;
         int id = StubRegistry.NextId();
         string name = string.IsNullOrEmpty(options.Name) ? $"stub{id}" : options.Name;
-        if (!StubRegistry.TryReserveName(name))
-        {
-            throw new DuplicateStubNameException(name);
-        }
+        var reservation = StubRegistry.TryReserveName(name) ?? throw new DuplicateStubNameException(name);
         int? cpu = options.Affinity == StubAffinity.Colocated ? CpuPicker.Next() : null;
 
-        var dataFd = MemFd.Create($"umltlb-data-{id}", (ulong)(options.BatchPages * StubDataLayout.PageSize));
-        var physicalMemoryFd = MemFd.Create(PhysicalMemoryName(id), options.PhysicalMemorySize);
+        MemFd? dataFd = null, physicalMemoryFd = null;
         DataArea? data = null;
         try
         {
+            // Inside the try: a start that fails here (EMFILE, EINVAL from ftruncate) must free its name too.
+            dataFd = MemFd.Create($"umltlb-data-{id}", (ulong)(options.BatchPages * StubDataLayout.PageSize));
+            physicalMemoryFd = MemFd.Create(PhysicalMemoryName(id), options.PhysicalMemorySize);
             data = new DataArea(dataFd, abi.WordSize);
             data[StubDataLayout.ParentPid] = (ulong)Environment.ProcessId;
             // The doorbell exists before the tracer: the tracer ends its waits when it reaps the stub.
@@ -157,7 +158,7 @@ public sealed partial class StubProcess
             var tracer = StubTracer.Start(new StubLaunch(path, name, data, dataFd.Fd, physicalMemoryFd.Fd, cpu, options.Transport, doorbell is null ? null : doorbell.StubGone));
             doorbell?.WatchedBy(tracer);
             IStubRoundTrip roundTrip = doorbell is null ? new PtraceRoundTrip(tracer, abi, data) : doorbell;
-            var stub = new StubProcess(id, name, options, abi, tracer, dataFd, data, physicalMemoryFd, cpu, roundTrip);
+            var stub = new StubProcess(id, name, reservation, options, abi, tracer, dataFd, data, physicalMemoryFd, cpu, roundTrip);
             stub.CheckLayout();
             StubRegistry.Add(stub);
             return stub;
@@ -165,9 +166,9 @@ public sealed partial class StubProcess
         catch (Exception e)
         {
             data?.Dispose();
-            dataFd.Dispose();
-            physicalMemoryFd.Dispose();
-            StubRegistry.ReleaseName(name);
+            dataFd?.Dispose();
+            physicalMemoryFd?.Dispose();
+            StubRegistry.ReleaseName(name, reservation);
             if (e is Native.UnixErrorException { Errno: Native.Errno.ENOEXEC })
             {
                 throw new StubArchitectureNotSupportedException(abi.Architecture, e);
@@ -176,18 +177,27 @@ public sealed partial class StubProcess
         }
     }
 
-    /// <summary>Kills and reaps the stub and its tracer thread, and forgets it.</summary>
-    public StubTermination Stop()
+    /// <summary>Kills and reaps the stub and its tracer thread, and forgets it; discards its pending ops.</summary>
+    public StubTermination Stop() => Stop(out _);
+
+    /// <summary>
+    /// Kills and reaps the stub and its tracer thread, and forgets it. The ops still pending can
+    /// never run: they are discarded, counted in <see cref="StubStatistics.DiscardedOperations"/>,
+    /// and <paramref name="discardedOperations"/> says how many queued ops that was (0 on a second stop).
+    /// </summary>
+    public StubTermination Stop(out long discardedOperations)
     {
         var termination = _tracer.Stop();
         lock (SyncRoot)
         {
-            // Every use of the data area and the memfds checks, under this lock, that the stub still runs.
+            // Every use of the data area and the memfds checks, under this lock, that the stub still runs;
+            // Enqueue checks it too, so nothing joins the queue once it is discarded here.
+            discardedOperations = DiscardPending();
             Data.Dispose();
             _dataFd.Dispose();
             _physicalMemoryFd.Dispose();
         }
-        StubRegistry.Remove(this);
+        StubRegistry.Remove(this, _nameReservation);
         return termination;
     }
 
@@ -200,6 +210,7 @@ public sealed partial class StubProcess
         }
         lock (SyncRoot)
         {
+            ThrowIfNotRunning();
             var queued = Queue.Add(kind, address, length, protection, offset, coalesce);
             if (queued.Coalesced)
             {
@@ -256,9 +267,22 @@ public sealed partial class StubProcess
         lock (SyncRoot)
         {
             int n = Queue.Count;
-            Queue.Clear();
+            DiscardPending();
             return n;
         }
+    }
+
+    /// <summary>Drops every pending host op unrun and counts the queued ops in them; under the lock.</summary>
+    private long DiscardPending()
+    {
+        long ops = 0;
+        foreach (ref readonly var op in Queue.Pending)
+        {
+            ops += op.MergedCount;
+        }
+        Queue.Clear();
+        Counters.Discarded += ops;
+        return ops;
     }
 
     /// <summary>True when host op <paramref name="sequence"/> is still waiting in the queue.</summary>
@@ -293,6 +317,7 @@ public sealed partial class StubProcess
                 CoalescedOperations = Counters.CoalescedOperations,
                 RoundTrips = Counters.RoundTrips,
                 Failed = Counters.Failed,
+                DiscardedOperations = Counters.Discarded,
                 TimeInStub = Counters.TimeInStub,
                 VoluntaryContextSwitches = State == StubState.Running ? switches : -1,
             };

@@ -9,7 +9,9 @@ namespace UmlTlb;
 public static class StubRegistry
 {
     private static readonly ConcurrentDictionary<int, StubProcess> Stubs = new();
-    private static readonly ConcurrentDictionary<string, bool> Names = new(StringComparer.OrdinalIgnoreCase);
+    // Each reservation is its own object: only the one who holds it may release the name,
+    // so stopping a stopped stub again cannot free the name of a newer stub that took it.
+    private static readonly ConcurrentDictionary<string, object> Names = new(StringComparer.OrdinalIgnoreCase);
     private static int _lastId;
 
     public static IReadOnlyList<StubProcess> All => Stubs.Values.OrderBy(s => s.Id).ToList();
@@ -24,14 +26,27 @@ public static class StubRegistry
 
     internal static void Add(StubProcess stub) => Stubs[stub.Id] = stub;
 
-    internal static void Remove(StubProcess stub)
+    internal static void Remove(StubProcess stub, object nameReservation)
     {
-        Stubs.TryRemove(stub.Id, out _);
-        ReleaseName(stub.Name);
+        Stubs.TryRemove(new KeyValuePair<int, StubProcess>(stub.Id, stub));
+        ReleaseName(stub.Name, nameReservation);
     }
 
-    /// <summary>Claims a name before the stub exists, so that two runspaces starting the same name at once cannot both win.</summary>
-    internal static bool TryReserveName(string name) => Names.TryAdd(name, true);
+    /// <summary>
+    /// Claims a name before the stub exists, so that two runspaces starting the same name at
+    /// once cannot both win; returns the reservation to release it with, or null when the name is taken.
+    /// </summary>
+    internal static object? TryReserveName(string name)
+    {
+        var reservation = new object();
+        return Names.TryAdd(name, reservation) ? reservation : null;
+    }
 
-    internal static void ReleaseName(string name) => Names.TryRemove(name, out _);
+    /// <summary>Frees the name if <paramref name="reservation"/> still holds it; a no-op otherwise.</summary>
+    internal static void ReleaseName(string name, object reservation) =>
+        Names.TryRemove(new KeyValuePair<string, object>(name, reservation));
+
+    /// <summary>The stubs whose Name is <paramref name="name"/> (any case), oldest first.</summary>
+    public static IReadOnlyList<StubProcess> WithName(string name) =>
+        All.Where(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
 }

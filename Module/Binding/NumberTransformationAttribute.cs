@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 
@@ -5,8 +6,10 @@ namespace UmlTlb.Binding;
 
 /// <summary>
 /// Binds addresses, lengths and offsets from what scripts and CSV files hold:
-/// numbers of any integer type, '0x7f0000' hex strings, decimal strings, and ''
-/// (an empty CSV cell) as 0.
+/// numbers of any integer type, '0x7f0000' hex strings and decimal strings.
+/// $null and blank strings (an unset variable, an empty CSV cell) are errors, never 0,
+/// unless <see cref="BlankIsNull"/> lets the command decide what a missing value means.
+/// PowerShell names the parameter in the error it makes of ours.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 public sealed class NumberTransformationAttribute : ArgumentTransformationAttribute
@@ -17,35 +20,34 @@ public sealed class NumberTransformationAttribute : ArgumentTransformationAttrib
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
         object? value = inputData is PSObject pso ? pso.BaseObject : inputData;
-        if (BlankIsNull && (value is null || value is string blank && string.IsNullOrWhiteSpace(blank)))
+        if (value is null || value is string blank && string.IsNullOrWhiteSpace(blank))
         {
-            return null;
+            return BlankIsNull ? null : throw new ArgumentTransformationMetadataException(
+                value is null ? "The value is $null (an unset variable?): give a number." : "The value is an empty string: give a number.");
         }
         return value switch
         {
-            null => 0UL,
             ulong u => u,
             uint or ushort or byte => Convert.ToUInt64(value, CultureInfo.InvariantCulture),
             long or int or short or sbyte when Convert.ToInt64(value, CultureInfo.InvariantCulture) >= 0 => Convert.ToUInt64(value, CultureInfo.InvariantCulture),
-            double d when d >= 0 && d <= ulong.MaxValue && Math.Floor(d) == d => (ulong)d,
+            double d when d >= 0 && d < 18446744073709551616.0 && Math.Floor(d) == d => (ulong)d,
             decimal m when m >= 0 && m <= ulong.MaxValue && decimal.Floor(m) == m => (ulong)m,
             System.Numerics.BigInteger b when b >= 0 && b <= ulong.MaxValue => (ulong)b,
             string s => Parse(s),
-            _ => throw new ArgumentTransformationMetadataException($"'{value}' is not an unsigned 64-bit number."),
+            ICollection c => throw new ArgumentTransformationMetadataException(
+                $"{c.Count} values where one number is expected: pass one number (an array is not an address)."),
+            _ => throw new ArgumentTransformationMetadataException($"'{value}' is not an unsigned 64-bit number (0 to 2^64-1)."),
         };
     }
 
     public static ulong Parse(string text)
     {
         string s = text.Trim().Replace("_", string.Empty, StringComparison.Ordinal);
-        if (s.Length == 0)
-        {
-            return 0;
-        }
+        ulong value = 0;
         bool ok = s.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? ulong.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong value)
+            ? s.Length > 2 && ulong.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
             : ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
         return ok ? value : throw new ArgumentTransformationMetadataException(
-            $"'{text}' is not an unsigned 64-bit number: write it in decimal (4096) or hex (0x1000).");
+            $"'{text}' is not an unsigned 64-bit number: write it in decimal (4096) or hex (0x1000), at most 2^64-1.");
     }
 }

@@ -3,7 +3,8 @@ using System.Management.Automation;
 namespace UmlTlb.Binding;
 
 /// <summary>
-/// Binds a stub from a StubProcess, its Id, its Name, or any object with an Id
+/// Binds a stub from a StubProcess, its Id, its Name (a string is looked up as a name
+/// before as an Id), or any object with an Id
 /// property (a stub that crossed a runspace or job boundary as a property bag):
 /// the registry is process-wide, so every runspace resolves the same live stub.
 /// </summary>
@@ -21,10 +22,11 @@ public sealed class StubTransformationAttribute : ArgumentTransformationAttribut
                 return stub;
             case int or long when StubRegistry.Get(Convert.ToInt32(value)) is { } byId:
                 return byId;
+            // A string is a name first: a stub named '1' wins over the stub with Id 1.
+            case string s when StubRegistry.WithName(s.Trim()).LastOrDefault() is { } byName:
+                return byName;
             case string s when int.TryParse(s, out int id) && StubRegistry.Get(id) is { } byIdText:
                 return byIdText;
-            case string s when StubRegistry.All.LastOrDefault(x => string.Equals(x.Name, s, StringComparison.OrdinalIgnoreCase)) is { } byName:
-                return byName;
             case string s when s.Length == 0:
                 return null;
         }

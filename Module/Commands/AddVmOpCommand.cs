@@ -22,15 +22,16 @@ public sealed class AddVmOpCommand : StubCommandBase
     [ArgumentCompleter(typeof(VmOpArgumentCompleter))]
     public string Operation { get; set; } = string.Empty;
 
-    /// <summary>Page-aligned start address, a number or a hex string ('0x7f0000').</summary>
+    /// <summary>Page-aligned start address, a number or a hex string ('0x7f0000'); required unless a VmOp is piped in.</summary>
+    /// <remarks>Nullable so that a missing address is an error, not 0; $null and '' fail in the binding.</remarks>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [NumberTransformation]
-    public ulong Address { get; set; }
+    public ulong? Address { get; set; }
 
-    /// <summary>Whole pages, in bytes.</summary>
+    /// <summary>Whole pages, in bytes; required unless a VmOp is piped in.</summary>
     [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
     [NumberTransformation]
-    public ulong Length { get; set; }
+    public ulong? Length { get; set; }
 
     /// <summary>For Mmap and Mprotect: 'rw-', 'r-x', '---', 'RW', 'Read,Write'; empty is none.</summary>
     [Parameter(Position = 3, ValueFromPipelineByPropertyName = true)]
@@ -40,10 +41,13 @@ public sealed class AddVmOpCommand : StubCommandBase
     [ArgumentCompleter(typeof(VmOpArgumentCompleter))]
     public string? Protection { get; set; }
 
-    /// <summary>For Mmap: page-aligned offset into the stub's physical-memory file.</summary>
+    /// <summary>
+    /// For Mmap: page-aligned offset into the stub's physical-memory file; 0 when not given.
+    /// Munmap and Mprotect ignore it, so a blank CSV cell is fine for them, an error for Mmap.
+    /// </summary>
     [Parameter(Position = 4, ValueFromPipelineByPropertyName = true)]
-    [NumberTransformation]
-    public ulong Offset { get; set; }
+    [NumberTransformation(BlankIsNull = true)]
+    public ulong? Offset { get; set; }
 
     /// <summary>
     /// The piped object. A VmOp (from Get-VmOp, a script, another stub) is queued as it is;
@@ -65,6 +69,14 @@ public sealed class AddVmOpCommand : StubCommandBase
     #endregion
 
     #region Method overrides
+
+    private bool _offsetOnCommandLine;
+
+    protected override void BeginProcessing()
+    {
+        // Only what the command line bound is in BoundParameters now; piped values come later.
+        _offsetOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(Offset));
+    }
 
     protected override void ProcessRecord()
     {
@@ -116,11 +128,21 @@ public sealed class AddVmOpCommand : StubCommandBase
                 InputObject ?? Operation)));
             return null;
         }
-        string kindText = Operation.Trim();
-        if (!Enum.TryParse(kindText, ignoreCase: true, out VmOpKind kind) || !Enum.IsDefined(kind) || kindText.All(char.IsDigit))
+        if (!VmOpKindParser.TryParse(Operation, out var kind))
         {
             WriteError(Errors.Rejected(new VmOpRejection(VmOpRejectionReason.UnknownOperation,
                 $"'{Operation}' is not an operation: use Mmap, Munmap or Mprotect.", Operation)));
+            return null;
+        }
+        // A missing number is an error, never 0: $null would otherwise map page 0.
+        if (Address is null || Length is null)
+        {
+            WriteError(Errors.FieldMissing(Address is null ? nameof(Address) : nameof(Length), InputObject));
+            return null;
+        }
+        if (kind == VmOpKind.Mmap && Offset is null && (_offsetOnCommandLine || HasProperty(InputObject, nameof(Offset))))
+        {
+            WriteError(Errors.FieldMissing(nameof(Offset), InputObject));
             return null;
         }
         var protection = VmProtection.None;
@@ -131,8 +153,11 @@ public sealed class AddVmOpCommand : StubCommandBase
                 Protection)));
             return null;
         }
-        return new VmOp { Operation = kind, Address = Address, Length = Length, Protection = protection, Offset = Offset };
+        return new VmOp { Operation = kind, Address = Address.Value, Length = Length.Value, Protection = protection, Offset = Offset ?? 0 };
     }
+
+    private static bool HasProperty(object? input, string name) =>
+        input is PSObject pso && pso.Properties[name] is not null;
 
     #endregion
 }

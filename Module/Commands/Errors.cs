@@ -22,6 +22,21 @@ internal static class Errors
     public static ErrorRecord Rejected(VmOpRejection rejection) =>
         new(new VmOpRejectedException(rejection), rejection.Reason.ToString(), ErrorCategory.InvalidArgument, rejection.OffendingValue);
 
+    /// <summary>
+    /// Address or Length was not given, or an Mmap's Offset was blank; for a piped object,
+    /// says which properties it had.
+    /// </summary>
+    public static ErrorRecord FieldMissing(string parameter, object? input)
+    {
+        string had = input is PSObject pso && pso.BaseObject is not VmOp
+            ? $" The piped {pso.BaseObject.GetType().Name} has the properties: {string.Join(", ", pso.Properties.Select(p => p.Name))}."
+            : string.Empty;
+        string what = parameter == nameof(VmOp.Offset)
+            ? "-Offset is $null or empty: an Mmap needs a page-aligned offset into the physical-memory file (0 for its start)."
+            : $"No -{parameter} given: an op needs Operation, Address and Length, each a number (not $null).";
+        return new(new ArgumentException(what + had, parameter), "VmOpFieldMissing", ErrorCategory.InvalidArgument, input);
+    }
+
     public static ErrorRecord SyscallFailed(VmOpResult result) => new(
         new InvalidOperationException(
             $"{result.Operation} 0x{result.Address:x}-0x{result.End:x} failed in stub '{result.Stub.Name}': {result.Errno} ({Native.Errno.Message((int)-result.Result)})."),

@@ -4,7 +4,10 @@ using UmlTlb.Lifetime;
 
 namespace UmlTlb.Commands;
 
-/// <summary>Kills and reaps stubs and their tracer threads.</summary>
+/// <summary>
+/// Kills and reaps stubs and their tracer threads. Pending ops are discarded with a
+/// warning that gives their count (they could never run once the stub is gone).
+/// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "StubProcess", SupportsShouldProcess = true, DefaultParameterSetName = InputObjectSet)]
 [OutputType(typeof(StubProcess))]
 public sealed class StopStubProcessCommand : PSCmdlet
@@ -48,10 +51,14 @@ public sealed class StopStubProcessCommand : PSCmdlet
             {
                 continue;
             }
-            int pending = stub.PendingOperations;
-            stub.Stop();
+            stub.Stop(out long discarded);
             RunspaceStubs.Forget(stub);
-            WriteVerbose($"Stopped stub '{stub.Name}' (pid {stub.ProcessId}); {pending} pending host op(s) discarded unrun.");
+            WriteVerbose($"Stopped stub '{stub.Name}' (pid {stub.ProcessId}); {discarded} pending op(s) discarded unrun.");
+            if (discarded > 0)
+            {
+                // Stopping wins over pending work (it runs in finally blocks and clean-ups), but never silently.
+                WriteWarning($"Stub '{stub.Name}' had {discarded} pending op(s) that never ran; they were discarded. Run Invoke-VmFlush before Stop-StubProcess to keep them.");
+            }
             if (PassThru)
             {
                 WriteObject(stub);

@@ -27,19 +27,51 @@ internal static class StubSelection
         var all = StubRegistry.All;
         foreach (string name in names)
         {
-            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            var matches = NameMatcher(name);
             bool any = false;
-            foreach (var stub in all.Where(s => pattern.IsMatch(s.Name)))
+            foreach (var stub in all.Where(s => matches(s.Name)))
             {
                 any = true;
                 yield return stub;
             }
-            if (!any && !WildcardPattern.ContainsWildcardCharacters(name))
+            if (!any && !IsValidPattern(name))
             {
                 cmdlet.WriteError(new ErrorRecord(
                     new ItemNotFoundException($"No stub process named '{name}' in this session."),
                     "StubProcessNotFound", ErrorCategory.ObjectNotFound, name));
             }
+        }
+    }
+
+    /// <summary>
+    /// A wildcard pattern, or the literal name when the text is not a valid pattern ('a[b'):
+    /// a name that only looks like a broken pattern is still a name.
+    /// </summary>
+    private static Func<string, bool> NameMatcher(string name)
+    {
+        if (!IsValidPattern(name))
+        {
+            return s => string.Equals(s, name, StringComparison.OrdinalIgnoreCase);
+        }
+        var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+        return pattern.IsMatch;
+    }
+
+    private static bool IsValidPattern(string name)
+    {
+        if (!WildcardPattern.ContainsWildcardCharacters(name))
+        {
+            return false;
+        }
+        try
+        {
+            // The pattern is parsed at its first use.
+            new WildcardPattern(name, WildcardOptions.IgnoreCase).IsMatch(string.Empty);
+            return true;
+        }
+        catch (WildcardPatternException)
+        {
+            return false;
         }
     }
 }

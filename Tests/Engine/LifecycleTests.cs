@@ -147,7 +147,10 @@ public abstract class LifecycleTests : StubTestBase
         Assert.False(stub.Termination.Requested);
         Assert.True(ProcView.WaitUntil(() => !ProcView.ThreadOfThisProcess(tid), ThreadExitDeadline), $"tracer thread {tid} still runs");
 
-        stub.Enqueue(VmOpKind.Mmap, At(0), Page, VmProtection.Read, 0);
+        // Nothing joins the queue of a dead stub: it could never run.
+        var enqueueError = Assert.Throws<StubExitedException>(() => stub.Enqueue(VmOpKind.Mmap, At(0), Page, VmProtection.Read, 0));
+        Assert.Contains("SIGKILL", enqueueError.Message);
+        Assert.Equal(0, stub.PendingOperations);
         var flushError = Assert.Throws<StubExitedException>(() => stub.BeginFlush().Complete(null));
         Assert.Contains("SIGKILL", flushError.Message);
         var singleError = Assert.Throws<StubExitedException>(() => Ping(stub));

@@ -35,6 +35,8 @@ public abstract class ValidationTests : StubTestBase
         VmOpRejectionReason.RangeBeyondUserLimit => (VmOpKind.Munmap, stub.UserAddressLimit - Page, 2 * Page, VmProtection.None, 0),
         VmOpRejectionReason.BeyondPhysicalMemory => (VmOpKind.Mmap, At(1), 2 * Page, VmProtection.Read, stub.PhysicalMemorySize - Page),
         VmOpRejectionReason.UnknownProtection => (VmOpKind.Mmap, At(1), Page, (VmProtection)8, Page),
+        VmOpRejectionReason.OffsetBeyondArchitecture => (VmOpKind.Mmap, At(1), Page, VmProtection.Read,
+            Architecture == StubArchitecture.x86_64 ? 0x8000_0000_0000_0000UL : 0x1000_0000_0000UL),
         _ => throw new InvalidOperationException($"No test case for {reason}: add one."),
     };
 
@@ -107,5 +109,33 @@ public abstract class ValidationTests : StubTestBase
         Assert.Null(stub.Validate(kind, At(0), Page, VmProtection.Read, stub.PhysicalMemorySize * 2 + 3));
         stub.Enqueue(kind, At(0), Page, VmProtection.Read, stub.PhysicalMemorySize * 2 + 3);
         Assert.Equal(1, stub.PendingOperations);
+    }
+
+    [Fact]
+    public void AnOffsetMmapCannotCarryIsRefusedNotCut()
+    {
+        // 32 TiB of sparse physical memory: i386's mmap2 counts the offset in 32-bit pages,
+        // so 0x100000001000 would arrive as 0x1000 and map the wrong page while reporting success.
+        var stub = Start(physicalPages: 0x2000_0000_0000UL / Page);
+        const ulong offset = 0x1000_0000_1000UL;
+        var rejection = stub.Validate(VmOpKind.Mmap, At(0), Page, VmProtection.Read, offset);
+        if (Architecture == StubArchitecture.i386)
+        {
+            Assert.Equal(VmOpRejectionReason.OffsetBeyondArchitecture, rejection?.Reason);
+            Assert.Throws<VmOpRejectedException>(() => stub.Enqueue(VmOpKind.Mmap, At(0), Page, VmProtection.Read, offset));
+            Assert.Equal(0, stub.PendingOperations);
+            // The largest offset mmap2 carries still maps exactly that page.
+            const ulong largest = 0xffff_ffffUL << 12;
+            stub.Enqueue(VmOpKind.Mmap, At(0), Page, VmProtection.Read, largest);
+            Assert.Equal(VmOpStatus.Succeeded, Assert.Single(Flush(stub).Results).Status);
+            Assert.Contains(ProcView.Maps(stub.ProcessId), m => m.Start == At(0) && m.Offset == largest);
+        }
+        else
+        {
+            Assert.Null(rejection);
+            stub.Enqueue(VmOpKind.Mmap, At(0), Page, VmProtection.Read, offset);
+            Assert.Equal(VmOpStatus.Succeeded, Assert.Single(Flush(stub).Results).Status);
+            Assert.Contains(ProcView.Maps(stub.ProcessId), m => m.Start == At(0) && m.Offset == offset);
+        }
     }
 }
