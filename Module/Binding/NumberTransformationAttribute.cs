@@ -40,14 +40,9 @@ public sealed class NumberTransformationAttribute : ArgumentTransformationAttrib
         };
     }
 
-    public static ulong Parse(string text)
-    {
-        string s = text.Trim().Replace("_", string.Empty, StringComparison.Ordinal);
-        ulong value = 0;
-        bool ok = s.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? s.Length > 2 && ulong.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
-            : ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
-        return ok ? value : throw new ArgumentTransformationMetadataException(
-            $"'{text}' is not an unsigned 64-bit number: write it in decimal (4096) or hex (0x1000), at most 2^64-1.");
-    }
+    /// <summary>A non-blank number as every op path reads it (<see cref="VmOpFieldParser.TryParseNumber"/>).</summary>
+    public static ulong Parse(string text) =>
+        VmOpFieldParser.TryParseNumber(text, out ulong value)
+            ? value
+            : throw new ArgumentTransformationMetadataException(VmOpFieldParser.NumberError(text) + " It must be below 2^64.");
 }

@@ -124,14 +124,13 @@ public sealed class AddVmOpCommand : StubCommandBase
         if (string.IsNullOrWhiteSpace(Operation))
         {
             WriteError(Errors.Rejected(new VmOpRejection(VmOpRejectionReason.UnknownOperation,
-                "No operation given: pass -Operation (Mmap, Munmap or Mprotect), an object with an Operation property, or a VmOp.",
-                InputObject ?? Operation)));
+                VmOpFieldParser.MissingOperationError, InputObject ?? Operation)));
             return null;
         }
-        if (!VmOpKindParser.TryParse(Operation, out var kind))
+        if (!VmOpFieldParser.TryParseOperation(Operation, out var kind))
         {
             WriteError(Errors.Rejected(new VmOpRejection(VmOpRejectionReason.UnknownOperation,
-                $"'{Operation}' is not an operation: use Mmap, Munmap or Mprotect.", Operation)));
+                VmOpFieldParser.OperationError(Operation), Operation)));
             return null;
         }
         // A missing number is an error, never 0: $null would otherwise map page 0.
