@@ -22,11 +22,11 @@ public sealed class AddBenchFloorOpCommand : PSCmdlet
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [NumberTransformation]
-    public ulong Address { get; set; }
+    public ulong? Address { get; set; }
 
     [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
     [NumberTransformation]
-    public ulong Length { get; set; }
+    public ulong? Length { get; set; }
 
     [Parameter(Position = 3, ValueFromPipelineByPropertyName = true)]
     [Alias("Prot")]
@@ -36,8 +36,8 @@ public sealed class AddBenchFloorOpCommand : PSCmdlet
     public string? Protection { get; set; }
 
     [Parameter(Position = 4, ValueFromPipelineByPropertyName = true)]
-    [NumberTransformation]
-    public ulong Offset { get; set; }
+    [NumberTransformation(BlankIsNull = true)]
+    public ulong? Offset { get; set; }
 
     [Parameter(ValueFromPipeline = true)]
     public object? InputObject { get; set; }
