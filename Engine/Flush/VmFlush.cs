@@ -8,33 +8,57 @@ namespace UmlTlb;
 /// One flush of a stub's queue, the 2005 do_ops: full data areas run as soon as
 /// they are full (streaming), the rest when the flush completes. A flush whose
 /// whole content is one host op takes syscall_stub, everything else batch_syscall_stub.
-/// By default the first failing host op stops the flush and the ones after it are
-/// skipped; with continueOnError every op runs.
+/// The queue runs in order whoever flushes it, but each outcome goes to the owner of its
+/// op (<see cref="VmOpOwner"/>); a flush delivers only the outcomes of the owners it
+/// serves (<see cref="Adopt"/>). A failed op stops the later ops of its owner only
+/// (unless the owner continues on error): they are skipped, other owners' ops still run.
 /// </summary>
 public sealed class VmFlush
 {
     private readonly StubProcess _stub;
     private readonly bool _continueOnError;
+    private readonly bool _keepResults;
     private readonly long _startTicks = Stopwatch.GetTimestamp();
-    private bool _stopped;
-    private long _operations, _hostOps, _batches, _singles, _failed, _skipped;
-    private long _firstSequence, _lastSequence;
-
-    // Results wait here until the stub's lock is released: a sink runs the rest of a
-    // PowerShell pipeline on this thread, which may queue, clear or stop this very stub.
+    private readonly List<VmOpOwner> _owners = new();
     private readonly List<VmOpResult> _ready = new();
-    private bool _collecting;
+    private VmOpTally _tally;
+    private long _batches, _singles;
+    private volatile bool _cancelRequested;
+    private bool[] _remove = [];
+    private int[] _slots = [];
 
-    internal VmFlush(StubProcess stub, bool continueOnError)
+    internal VmFlush(StubProcess stub, bool continueOnError, bool keepResults)
     {
         _stub = stub;
         _continueOnError = continueOnError;
+        _keepResults = keepResults;
     }
 
     public StubProcess Stub => _stub;
 
-    /// <summary>True when host op <paramref name="sequence"/> already ran or was skipped in this flush.</summary>
-    public bool Covered(long sequence) => _firstSequence != 0 && sequence >= _firstSequence && sequence <= _lastSequence;
+    /// <summary>The owners whose outcomes this flush delivers.</summary>
+    public IReadOnlyList<VmOpOwner> Owners => _owners;
+
+    /// <summary>True once <see cref="Cancel"/> was called: no further data area runs.</summary>
+    public bool Canceled => _cancelRequested;
+
+    /// <summary>
+    /// Serves <paramref name="owner"/> too: its outcomes in this stub, including those
+    /// another flush ran before, are delivered here, and it follows this flush's settings.
+    /// </summary>
+    public void Adopt(VmOpOwner owner)
+    {
+        if (_owners.Contains(owner))
+        {
+            return;
+        }
+        owner.ContinueOnError = _continueOnError;
+        owner.KeepResults = _keepResults;
+        _owners.Add(owner);
+    }
+
+    /// <summary>Asks the flush, from any thread, to run no further data area; the ops left stay queued.</summary>
+    public void Cancel() => _cancelRequested = true;
 
     /// <summary>
     /// Runs every data area's worth of host ops that can no longer change: all but
@@ -46,15 +70,10 @@ public sealed class VmFlush
         {
             lock (_stub.SyncRoot)
             {
-                _collecting = sink is not null;
                 int capacity = _stub.BatchCapacity;
-                while (_stub.Queue.Count > capacity && !_stopped)
+                while (!_cancelRequested && _stub.Queue.Count > capacity)
                 {
-                    RunBatch(capacity);
-                }
-                if (_stopped)
-                {
-                    SkipPending();
+                    RunBatch(_stub.Queue.Count - 1);
                 }
             }
         }
@@ -64,43 +83,93 @@ public sealed class VmFlush
         }
     }
 
-    /// <summary>Runs what is still pending and returns the flush's totals.</summary>
+    /// <summary>
+    /// Runs what is pending, one data area at a time, delivering after each (so results
+    /// stream and a stop is noticed between data areas), and returns the flush's totals.
+    /// </summary>
     public VmFlushSummary Complete(Action<VmOpResult>? sink)
     {
-        try
+        long last;
+        lock (_stub.SyncRoot)
         {
-            lock (_stub.SyncRoot)
+            // What others queue from now on is theirs to flush: a stream of another pipeline's ops
+            // must not keep this flush running.
+            var pending = _stub.Queue.Pending;
+            last = pending.Length > 0 ? pending[^1].Sequence : 0;
+        }
+        bool more = true;
+        while (more)
+        {
+            try
             {
-                _collecting = sink is not null;
-                var queue = _stub.Queue;
-                if (!_stopped && _batches == 0 && _singles == 0 && queue.Count == 1)
+                lock (_stub.SyncRoot)
                 {
-                    RunSingle();
+                    var queue = _stub.Queue;
+                    int window = CountUpTo(queue.Pending, last);
+                    if (_cancelRequested || window == 0)
+                    {
+                        more = false;
+                    }
+                    else if (_batches == 0 && _singles == 0 && queue.Count == 1 && !queue.Pending[0].Ticket.Stopped)
+                    {
+                        RunSingle();
+                    }
+                    else
+                    {
+                        RunBatch(window);
+                    }
+                    if (!more && !_cancelRequested)
+                    {
+                        // The flush is over: its owners start the next one unstopped.
+                        foreach (var owner in _owners)
+                        {
+                            if (owner.FindTicket(_stub) is { } ticket)
+                            {
+                                ticket.Stopped = false;
+                            }
+                        }
+                    }
                 }
-                while (!_stopped && queue.Count > 0)
-                {
-                    RunBatch(Math.Min(queue.Count, _stub.BatchCapacity));
-                }
-                SkipPending();
+            }
+            finally
+            {
+                Deliver(sink);
             }
         }
-        finally
-        {
-            Deliver(sink);
-        }
         return Summary;
+    }
+
+    /// <summary>How many of the oldest pending host ops have a sequence up to <paramref name="last"/> (the queue is in sequence order).</summary>
+    private static int CountUpTo(ReadOnlySpan<HostOp> pending, long last)
+    {
+        int lo = 0, hi = pending.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (pending[mid].Sequence <= last)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     public VmFlushSummary Summary => new()
     {
         Stub = _stub,
-        Operations = _operations,
-        HostOperations = _hostOps,
+        Operations = _tally.Operations,
+        HostOperations = _tally.HostOperations,
         Batches = _batches,
         SingleCalls = _singles,
         RoundTrips = _batches + _singles,
-        Failed = _failed,
-        Skipped = _skipped,
+        Failed = _tally.Failed,
+        Skipped = _tally.Skipped,
+        Discarded = _tally.Discarded,
+        Canceled = _cancelRequested,
         Elapsed = Stopwatch.GetElapsedTime(_startTicks),
     };
 
@@ -118,22 +187,61 @@ public sealed class VmFlush
         counters.SingleCalls++;
         _singles++;
         Report(op, result, VmFlushPath.Single, 0);
-        _stub.Queue.RemoveFirst(1);
+        _stub.Queue.RemoveMarked([true]);
     }
 
-    private void RunBatch(int count)
+    /// <summary>
+    /// Runs up to a data area's worth of the oldest <paramref name="window"/> host ops. Ops of a
+    /// stopped owner are skipped, not run; ops after a failure that stopped the batch stay
+    /// queued unless their owner is now stopped too.
+    /// </summary>
+    private void RunBatch(int window)
     {
         _stub.ThrowIfNotRunning();
         var data = _stub.Data;
         var pending = _stub.Queue.Pending;
-        Span<ulong> args = stackalloc ulong[6];
-        for (int i = 0; i < count; i++)
+        int capacity = _stub.BatchCapacity;
+        // Look at no more than a few data areas' worth: a long run of a stopped owner's ops is
+        // skipped over several calls rather than scanned (and marked) all at once.
+        window = Math.Min(window, 4 * capacity);
+        if (_remove.Length < window)
         {
-            long nr = Encode(pending[i], args);
-            data.WriteTuple(i, nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+            _remove = new bool[window];
+            _slots = new int[capacity];
         }
+        var remove = _remove.AsSpan(0, window);
+        remove.Clear();
+        var slots = _slots.AsSpan();
+        Span<ulong> args = stackalloc ulong[6];
+        int count = 0, scanned = 0;
+        bool allContinue = true;
+        for (; scanned < window && count < capacity; scanned++)
+        {
+            ref readonly var op = ref pending[scanned];
+            if (op.Ticket.Stopped)
+            {
+                Skip(op);
+                remove[scanned] = true;
+                continue;
+            }
+            long nr = Encode(op, args);
+            data.WriteTuple(count, nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+            allContinue &= op.Ticket.Owner.ContinueOnError;
+            slots[count++] = scanned;
+        }
+        if (count > 0)
+        {
+            RunTuples(pending, slots[..count], remove, allContinue);
+        }
+        _stub.Queue.RemoveMarked(remove[..scanned]);
+    }
+
+    private void RunTuples(ReadOnlySpan<HostOp> pending, ReadOnlySpan<int> slots, Span<bool> remove, bool allContinue)
+    {
+        var data = _stub.Data;
+        int count = slots.Length;
         data.Terminate(count);
-        data[StubDataLayout.Flags] = _continueOnError ? (ulong)StubDataLayout.FlagContinue : 0;
+        data[StubDataLayout.Flags] = allContinue ? (ulong)StubDataLayout.FlagContinue : 0;
 
         long start = Stopwatch.GetTimestamp();
         _stub.RoundTrip.RunBatch();
@@ -143,52 +251,51 @@ public sealed class VmFlush
         long batch = ++counters.Batches;
         _batches++;
 
+        // What the stub writes back is untrusted: a count beyond the batch faults the stub.
         int executed = _stub.ReadExecuted(count);
         counters.BatchedOperations += executed;
         var abi = _stub.Abi;
-        for (int i = 0; i < count; i++)
+        bool stoppedByFailure = false;
+        for (int i = 0; i < executed; i++)
         {
-            if (i < executed)
+            ref readonly var op = ref pending[slots[i]];
+            stoppedByFailure = Report(op, abi.ToResult(data.TupleResult(i)), VmFlushPath.Batch, batch);
+            remove[slots[i]] = true;
+        }
+        for (int i = executed; i < count; i++)
+        {
+            // The stub stopped at a failure: what follows runs in the next batch, unless its owner
+            // is stopped now. An early end no failure explains is not retried: those are skipped.
+            ref readonly var op = ref pending[slots[i]];
+            if (op.Ticket.Stopped || !stoppedByFailure)
             {
-                Report(pending[i], abi.ToResult(data.TupleResult(i)), VmFlushPath.Batch, batch);
-            }
-            else
-            {
-                Skip(pending[i]);
+                Skip(op);
+                remove[slots[i]] = true;
             }
         }
-        _stub.Queue.RemoveFirst(count);
     }
 
     private long Encode(in HostOp op, Span<ulong> args) => _stub.Abi.Encode(op, args);
 
-    private void Report(in HostOp op, long result, VmFlushPath path, long batch)
+    /// <summary>Posts a ran op's outcome to its owner; true when it failed.</summary>
+    private bool Report(in HostOp op, long result, VmFlushPath path, long batch)
     {
         // Only -4095..-1 are errnos: a high mmap address is a success.
         bool failed = result is >= -4095 and < 0;
         _stub.Shadow.Executed(op, result);
-        Count(op);
         if (failed)
         {
-            _failed++;
             _stub.Counters.Failed++;
-            _stopped |= !_continueOnError;
+            op.Ticket.Stopped |= !op.Ticket.Owner.ContinueOnError;
         }
-        if (_collecting)
-        {
-            _ready.Add(NewResult(op, failed ? VmOpStatus.Failed : VmOpStatus.Succeeded, result, batch, path));
-        }
+        op.Ticket.Post(NewResult(op, failed ? VmOpStatus.Failed : VmOpStatus.Succeeded, result, batch, path), op.MergedCount);
+        return failed;
     }
 
     private void Skip(in HostOp op)
     {
         _stub.Shadow.Skipped();
-        Count(op);
-        _skipped++;
-        if (_collecting)
-        {
-            _ready.Add(NewResult(op, VmOpStatus.Skipped, 0, 0, VmFlushPath.None));
-        }
+        op.Ticket.Post(NewResult(op, VmOpStatus.Skipped, 0, 0, VmFlushPath.None), op.MergedCount);
     }
 
     private VmOpResult NewResult(in HostOp op, VmOpStatus status, long result, long batch, VmFlushPath path) => new()
@@ -208,38 +315,53 @@ public sealed class VmFlush
         Path = path,
     };
 
+    /// <summary>
+    /// Hands the outcomes waiting for this flush's owners to <paramref name="sink"/>, oldest first,
+    /// after the stub's lock is released: a sink runs the rest of a PowerShell pipeline on this
+    /// thread, which may queue, clear or stop this very stub.
+    /// </summary>
     private void Deliver(Action<VmOpResult>? sink)
     {
-        if (sink is null || _ready.Count == 0)
+        lock (_stub.SyncRoot)
+        {
+            foreach (var owner in _owners)
+            {
+                if (owner.FindTicket(_stub) is { } ticket)
+                {
+                    _tally.Add(ticket.Take(_ready));
+                }
+            }
+        }
+        if (_ready.Count == 0)
         {
             return;
         }
         var ready = _ready.ToArray();
         _ready.Clear();
-        foreach (var result in ready)
+        if (_owners.Count > 1)
         {
-            sink(result);
+            Array.Sort(ready, static (a, b) => a.Sequence.CompareTo(b.Sequence));
+        }
+        if (sink is null)
+        {
+            return;
+        }
+        int delivered = 0;
+        try
+        {
+            foreach (var result in ready)
+            {
+                sink(result);
+                delivered++;
+            }
+        }
+        finally
+        {
+            // A sink that throws (the pipeline stopped) leaves the rest unwritten: count them.
+            Undelivered += ready.Length - Math.Min(ready.Length, delivered + 1);
         }
     }
 
-    private void Count(in HostOp op)
-    {
-        _operations += op.MergedCount;
-        _hostOps++;
-        if (_firstSequence == 0)
-        {
-            _firstSequence = op.Sequence;
-        }
-        _lastSequence = op.Sequence;
-    }
-
-    private void SkipPending()
-    {
-        var queue = _stub.Queue;
-        foreach (ref readonly var op in queue.Pending)
-        {
-            Skip(op);
-        }
-        queue.RemoveFirst(queue.Count);
-    }
+    /// <summary>Results of ops that ran but were never handed to the sink because it threw (the pipeline ended).</summary>
+    public long Undelivered { get; private set; }
 }

@@ -5,7 +5,7 @@ public sealed class VmFlushSummary
 {
     public required StubProcess Stub { get; init; }
 
-    /// <summary>Queued ops the flush covered, before merging.</summary>
+    /// <summary>Queued ops of this flush's owners that it reported, before merging.</summary>
     public long Operations { get; init; }
 
     public long HostOperations { get; init; }
@@ -22,6 +22,12 @@ public sealed class VmFlushSummary
 
     /// <summary>Host ops that ran and were undone because an op of their atomic flush failed.</summary>
     public long RolledBack { get; internal set; }
+
+    /// <summary>Queued ops of this flush's owners dropped unrun (Clear-VmOp, Stop-StubProcess, a cancel) before they could run.</summary>
+    public long Discarded { get; init; }
+
+    /// <summary>True when the flush was cancelled (Ctrl+C) before it ran everything.</summary>
+    public bool Canceled { get; init; }
 
     public TimeSpan Elapsed { get; init; }
 

@@ -7,6 +7,9 @@ namespace UmlTlb.Ops;
 internal struct HostOp
 {
     public long Sequence;
+
+    /// <summary>Whose op it is: the owner and stub its outcome goes to.</summary>
+    public VmOpTicket Ticket;
     public VmOpKind Kind;
     public ulong Address;
     public ulong Length;

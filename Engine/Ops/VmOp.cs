@@ -18,6 +18,9 @@ public sealed class VmOp
     /// <summary>The stub whose queue holds it; null until queued.</summary>
     public StubProcess? Stub { get; internal set; }
 
+    /// <summary>Who queued it (the pipeline of the Add-VmOp that queued it): its outcome goes there. Null until queued.</summary>
+    public VmOpOwner? Owner { get; internal set; }
+
     /// <summary>Sequence number of the host op it ended up in (0 until queued).</summary>
     public long HostOp { get; internal set; }
 

@@ -19,6 +19,8 @@ public sealed partial class StubProcess
     private readonly MemFd _dataFd;
     private readonly MemFd _physicalMemoryFd;
     private readonly object _nameReservation;
+    private StubTermination? _stopping;
+    private int _reaperStarted;
 
     private StubProcess(int id, string name, object nameReservation, StubStartOptions options, StubAbi abi, StubTracer tracer,
         MemFd dataFd, DataArea data, MemFd physicalMemoryFd, int? cpu, IStubRoundTrip roundTrip)
@@ -55,13 +57,16 @@ public sealed partial class StubProcess
 
     public StubState State => _tracer.Termination switch
     {
-        null => StubState.Running,
+        null => _stopping is null ? StubState.Running : StubState.Stopping,
         { Requested: true } or { ExitCode: not null } => StubState.Exited,
         _ => StubState.Faulted,
     };
 
-    /// <summary>How it ended; null while it runs.</summary>
-    public StubTermination? Termination => _tracer.Termination;
+    /// <summary>How it ended; null while it runs. While it is Stopping, says that it is not reaped yet.</summary>
+    public StubTermination? Termination => _tracer.Termination ?? _stopping;
+
+    /// <summary>How long <see cref="Stop()"/> waits for the stub to be reaped before it leaves that to the tracer thread.</summary>
+    public static TimeSpan StopTimeout { get; } = TimeSpan.FromSeconds(5);
 
     public ulong StubCodeAddress { get; }
 
@@ -187,31 +192,75 @@ public sealed partial class StubProcess
     /// </summary>
     public StubTermination Stop(out long discardedOperations)
     {
-        var termination = _tracer.Stop();
-        lock (SyncRoot)
+        var termination = _tracer.Stop(StopTimeout);
+        if (termination is not null && Monitor.TryEnter(SyncRoot, StopTimeout))
         {
-            // Every use of the data area and the memfds checks, under this lock, that the stub still runs;
-            // Enqueue checks it too, so nothing joins the queue once it is discarded here.
-            discardedOperations = DiscardPending();
-            Data.Dispose();
-            _dataFd.Dispose();
-            _physicalMemoryFd.Dispose();
+            try
+            {
+                discardedOperations = ReleaseResources();
+            }
+            finally
+            {
+                Monitor.Exit(SyncRoot);
+            }
+            StubRegistry.Remove(this, _nameReservation);
+            return termination;
         }
+        // Not reaped within the bound (a stub in a frozen cgroup dies only once thawed), or a
+        // caller is still stuck in a round trip with it: say so now, and finish once it is reaped.
+        Interlocked.CompareExchange(ref _stopping, new StubTermination(null, Native.Interop.SIGKILL, true,
+            $"the stub (pid {ProcessId}) was sent SIGKILL but is not reaped yet after {StopTimeout.TotalSeconds:F0} s: it cannot run (a frozen cgroup?); UmlTlb reaps it as soon as it exits"), null);
         StubRegistry.Remove(this, _nameReservation);
-        return termination;
+        if (Interlocked.Exchange(ref _reaperStarted, 1) == 0)
+        {
+            new Thread(() =>
+            {
+                _tracer.Stop();
+                lock (SyncRoot)
+                {
+                    ReleaseResources();
+                }
+            })
+            { IsBackground = true, Name = "UmlTlb reaper " + Name }.Start();
+        }
+        // Counted in DiscardedOperations once the queue can be reached.
+        discardedOperations = 0;
+        return _stopping!;
     }
 
-    /// <summary>Validates and queues one op, merging it into the newest pending one when the seed's rules allow.</summary>
-    public QueuedOp Enqueue(VmOpKind kind, ulong address, ulong length, VmProtection protection, ulong offset, bool coalesce = true)
+    /// <summary>
+    /// Discards the queue and frees the data area and the memfds; under the lock. Every use of them
+    /// checks, under this lock, that the stub still runs; Enqueue checks it too, so nothing joins the
+    /// queue once it is discarded here.
+    /// </summary>
+    private long ReleaseResources()
+    {
+        long discarded = DiscardPending(null);
+        Data.Dispose();
+        _dataFd.Dispose();
+        _physicalMemoryFd.Dispose();
+        return discarded;
+    }
+
+    /// <summary>
+    /// Validates and queues one op for <paramref name="owner"/> (default <see cref="VmOpOwner.Default"/>),
+    /// merging it into the newest pending op when it has the same owner and the seed's rules allow.
+    /// </summary>
+    public QueuedOp Enqueue(VmOpKind kind, ulong address, ulong length, VmProtection protection, ulong offset, bool coalesce = true, VmOpOwner? owner = null)
     {
         if (VmOpValidator.Check(this, kind, address, length, protection, offset) is { } rejection)
         {
             throw new VmOpRejectedException(rejection);
         }
+        owner ??= VmOpOwner.Default;
+        // Also before the lock: a stub being stopped may still be held by a caller stuck with it.
+        ThrowIfNotRunning();
         lock (SyncRoot)
         {
             ThrowIfNotRunning();
-            var queued = Queue.Add(kind, address, length, protection, offset, coalesce);
+            var ticket = owner.TicketFor(this);
+            var queued = Queue.Add(ticket, kind, address, length, protection, offset, coalesce);
+            ticket.PendingOperations++;
             if (queued.Coalesced)
             {
                 Counters.CoalescedOperations++;
@@ -220,11 +269,12 @@ public sealed partial class StubProcess
         }
     }
 
-    /// <summary>Validates and queues <paramref name="op"/>, and records in it where it went.</summary>
-    public QueuedOp Enqueue(VmOp op, bool coalesce = true)
+    /// <summary>Validates and queues <paramref name="op"/> for <paramref name="owner"/>, and records in it where it went.</summary>
+    public QueuedOp Enqueue(VmOp op, bool coalesce = true, VmOpOwner? owner = null)
     {
-        var queued = Enqueue(op.Operation, op.Address, op.Length, op.Protection, op.Offset, coalesce);
+        var queued = Enqueue(op.Operation, op.Address, op.Length, op.Protection, op.Offset, coalesce, owner);
         op.Stub = this;
+        op.Owner = owner ?? VmOpOwner.Default;
         op.HostOp = queued.HostSequence;
         op.Coalesced = queued.Coalesced;
         return queued;
@@ -234,16 +284,27 @@ public sealed partial class StubProcess
     public VmOpRejection? Validate(VmOpKind kind, ulong address, ulong length, VmProtection protection, ulong offset) =>
         VmOpValidator.Check(this, kind, address, length, protection, offset);
 
-    /// <summary>Starts a flush of this stub's queue.</summary>
+    /// <summary>Starts a flush of this stub's queue that serves engine callers (<see cref="VmOpOwner.Default"/>).</summary>
     public VmFlush BeginFlush(bool continueOnError = false)
+    {
+        var flush = BeginFlush(continueOnError, keepResults: true);
+        flush.Adopt(VmOpOwner.Default);
+        return flush;
+    }
+
+    /// <summary>
+    /// Starts a flush of this stub's queue that serves the owners it is given with
+    /// <see cref="VmFlush.Adopt"/>; without <paramref name="keepResults"/> only failures are kept as objects.
+    /// </summary>
+    public VmFlush BeginFlush(bool continueOnError, bool keepResults)
     {
         // A flush of an empty queue makes no round trip: say here that the stub is gone.
         ThrowIfNotRunning();
         StopNotifications.Suppress();
-        return new(this, continueOnError);
+        return new(this, continueOnError, keepResults);
     }
 
-    /// <summary>Pending host ops, oldest first, as VmOp objects.</summary>
+    /// <summary>Pending host ops, oldest first, as VmOp objects (without their owner: they are for looking at).</summary>
     public IReadOnlyList<VmOp> GetPendingOperations()
     {
         lock (SyncRoot)
@@ -261,45 +322,57 @@ public sealed partial class StubProcess
         }
     }
 
-    /// <summary>Discards the pending ops; returns how many host ops were dropped.</summary>
-    public int ClearPendingOperations()
-    {
-        lock (SyncRoot)
-        {
-            int n = Queue.Count;
-            DiscardPending();
-            return n;
-        }
-    }
-
-    /// <summary>Drops every pending host op unrun and counts the queued ops in them; under the lock.</summary>
-    private long DiscardPending()
-    {
-        long ops = 0;
-        foreach (ref readonly var op in Queue.Pending)
-        {
-            ops += op.MergedCount;
-        }
-        Queue.Clear();
-        Counters.Discarded += ops;
-        return ops;
-    }
-
     /// <summary>True when host op <paramref name="sequence"/> is still waiting in the queue.</summary>
     public bool IsPending(long sequence)
     {
         lock (SyncRoot)
         {
-            return Queue.Count > 0 && sequence >= Queue.FirstPendingSequence;
+            // The queue is in sequence order.
+            var pending = Queue.Pending;
+            int lo = 0, hi = pending.Length;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (pending[mid].Sequence < sequence)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+            return lo < pending.Length && pending[lo].Sequence == sequence;
         }
     }
 
-    /// <summary>True when host op <paramref name="sequence"/> was discarded unrun by <see cref="ClearPendingOperations"/>.</summary>
-    public bool WasCleared(long sequence)
+    /// <summary>Discards the pending ops of every owner; returns how many host ops were dropped.</summary>
+    public int ClearPendingOperations()
     {
         lock (SyncRoot)
         {
-            return Queue.WasCleared(sequence);
+            int n = Queue.Count;
+            DiscardPending(null);
+            return n;
+        }
+    }
+
+    /// <summary>
+    /// Drops the pending host ops of <paramref name="ticket"/> (of everyone when null) unrun, tells
+    /// their owners, and returns how many queued ops they held.
+    /// </summary>
+    internal long DiscardPending(VmOpTicket? ticket, long firstSequence = 0)
+    {
+        lock (SyncRoot)
+        {
+            long ops = 0;
+            foreach (var (owner, n) in Queue.RemoveAll(ticket, firstSequence))
+            {
+                owner.Discard(n);
+                ops += n;
+            }
+            Counters.Discarded += ops;
+            return ops;
         }
     }
 
@@ -426,7 +499,7 @@ public sealed partial class StubProcess
 
     internal void ThrowIfNotRunning()
     {
-        if (_tracer.Termination is { } termination)
+        if (Termination is { } termination)
         {
             throw new StubExitedException(Name, termination);
         }

@@ -9,6 +9,9 @@ public enum StubState
 
     /// <summary>A signal UmlTlb did not send killed it (kill -9 from outside, a fault).</summary>
     Faulted,
+
+    /// <summary>Stop-StubProcess sent SIGKILL, but the stub has not exited yet (it cannot run: a frozen cgroup); it is reaped as soon as it does.</summary>
+    Stopping,
 }
 
 /// <summary>Where the stub and its tracer thread may run.</summary>

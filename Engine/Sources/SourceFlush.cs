@@ -13,7 +13,10 @@ public static class SourceFlush
     public static VmFlushSummary Run(StubProcess stub, IReadOnlyList<string> paths, SourceFlushOptions options, ISourceFlushSink sink)
     {
         ArgumentNullException.ThrowIfNull(paths);
-        var flush = stub.BeginFlush(options.ContinueOnError);
+        // Its own owner: the queue may hold other callers' ops, whose results are theirs.
+        var owner = new VmOpOwner($"Invoke-VmFlush -Path {string.Join(", ", paths)}");
+        var flush = stub.BeginFlush(options.ContinueOnError, keepResults: options.ResultForEveryOp);
+        flush.Adopt(owner);
         var origins = new Queue<(long Sequence, int File, long Line)>();
         long leftOut = 0, rejected = 0;
         bool everyOp = options.ResultForEveryOp;
@@ -74,7 +77,7 @@ public static class SourceFlush
                                     sink.RowError(RowError(path, item, rejection));
                                     break;
                                 }
-                                var queued = stub.Enqueue(item.Operation, item.Address, item.Length, item.Protection, item.Offset);
+                                var queued = stub.Enqueue(item.Operation, item.Address, item.Length, item.Protection, item.Offset, owner: owner);
                                 if (!queued.Coalesced)
                                 {
                                     origins.Enqueue((queued.HostSequence, f, item.Line));
@@ -116,10 +119,10 @@ public static class SourceFlush
             {
                 // Stopped (Ctrl+C, an unreadable file, a sink that threw): what was queued but
                 // not run is dropped here, so that it never runs later under another flush.
-                int dropped = stub.ClearPendingOperations();
+                long dropped = owner.DiscardPending();
                 if (dropped > 0)
                 {
-                    sink.Note($"Stopped: {dropped} queued host ops were discarded unrun.");
+                    sink.Note($"Stopped: {dropped} queued ops were discarded unrun.");
                 }
             }
         }

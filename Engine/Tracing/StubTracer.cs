@@ -139,36 +139,29 @@ internal sealed unsafe class StubTracer
     }
 
     /// <summary>Kills and reaps the stub and ends the tracer thread; safe to call more than once.</summary>
-    public StubTermination Stop()
-    {
-        if (_launch.Transport == StubTransport.Doorbell)
-        {
-            return StopWatched();
-        }
-        if (Volatile.Read(ref _finished) == 0)
-        {
-            try
-            {
-                Invoke(static stub => stub.KillAndReap());
-            }
-            catch (StubExitedException) when (Termination is not null)
-            {
-                // It died on its own meanwhile: stopping it is done all the same.
-            }
-        }
-        if (Thread.CurrentThread != _thread)
-        {
-            _thread.Join();
-            CloseWakeFd();
-        }
-        return Termination!;
-    }
+    public StubTermination Stop() => Stop(Timeout.InfiniteTimeSpan)!;
 
     /// <summary>
-    /// The tracer thread sleeps in waitpid: kill the stub from here (as a stop, or as a fault
-    /// with <paramref name="faultReason"/>) and let the tracer reap it.
+    /// Kills the stub and waits up to <paramref name="timeout"/> for the tracer thread to reap it
+    /// and end; null when it has not by then (a stub that cannot run, in a frozen cgroup, dies only
+    /// once thawed): the tracer thread still reaps it as soon as it exits. Safe to call more than once.
     /// </summary>
-    private StubTermination StopWatched(string? faultReason = null)
+    /// <remarks>
+    /// The SIGKILL goes through the pidfd from this thread, not through <see cref="Invoke"/>, under
+    /// either transport: a caller stuck in a round trip with a stub that cannot run holds the callers'
+    /// lock. Signals need no tracer thread; the tracer reaps the stub when it dies.
+    /// </remarks>
+    public StubTermination? Stop(TimeSpan timeout)
+    {
+        if (Thread.CurrentThread == _thread)
+        {
+            _stub?.KillAndReap();
+            return Termination;
+        }
+        return StopWatched(null, timeout);
+    }
+
+    private StubTermination? StopWatched(string? faultReason, TimeSpan timeout)
     {
         lock (_pidfdLock)
         {
@@ -181,7 +174,10 @@ internal sealed unsafe class StubTracer
         }
         if (Thread.CurrentThread != _thread)
         {
-            _thread.Join();
+            if (!_thread.Join(timeout))
+            {
+                return null;
+            }
             CloseWakeFd();
         }
         return Termination!;
@@ -195,7 +191,7 @@ internal sealed unsafe class StubTracer
     {
         if (_launch.Transport == StubTransport.Doorbell)
         {
-            return StopWatched(reason);
+            return StopWatched(reason, Timeout.InfiniteTimeSpan)!;
         }
         try
         {

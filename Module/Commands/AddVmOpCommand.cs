@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using UmlTlb.Binding;
+using UmlTlb.Lifetime;
 
 namespace UmlTlb.Commands;
 
@@ -9,8 +10,12 @@ namespace UmlTlb.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Add, "VmOp")]
 [OutputType(typeof(VmOp))]
-public sealed class AddVmOpCommand : StubCommandBase
+public sealed class AddVmOpCommand : StubCommandBase, IDisposable
 {
+    private VmOpOwner? _owner;
+    private readonly Dictionary<StubProcess, long> _firstQueued = new();
+    private bool _ended;
+
     // One parameter set on purpose: with two, PowerShell binds every piped object to the
     // default set first and falls back to the other, which costs about 14 µs per object.
 
@@ -80,6 +85,51 @@ public sealed class AddVmOpCommand : StubCommandBase
 
     protected override void ProcessRecord()
     {
+        try
+        {
+            Queue();
+        }
+        catch (Exception e)
+        {
+            // The pipeline ends here (an error with -ErrorAction Stop, a downstream stop, Ctrl+C):
+            // what it queued must not run later under another pipeline's name.
+            Abandon(e);
+            throw;
+        }
+    }
+
+    protected override void EndProcessing() => _ended = true;
+
+    /// <summary>Disposed without EndProcessing: the pipeline ended early elsewhere (an upstream error).</summary>
+    public void Dispose()
+    {
+        if (!_ended)
+        {
+            Abandon(null);
+        }
+    }
+
+    #endregion
+
+    #region Private methods
+
+    private void Abandon(Exception? why)
+    {
+        _ended = true;
+        // Only what this command queued: the runspace's standalone owner may hold older ops.
+        long discarded = 0;
+        foreach (var (stub, first) in _firstQueued)
+        {
+            discarded += _owner!.DiscardPending(stub, first);
+        }
+        if (discarded > 0)
+        {
+            ReportDiscarded(discarded, why);
+        }
+    }
+
+    private void Queue()
+    {
         var given = (InputObject as PSObject)?.BaseObject as VmOp ?? InputObject as VmOp;
         var op = given is not null ? CopyOf(given) : FromFields();
         if (op is null)
@@ -95,7 +145,9 @@ public sealed class AddVmOpCommand : StubCommandBase
         }
         try
         {
-            stub.Enqueue(op, coalesce: !NoCoalesce);
+            _owner ??= PipelineOwners.ForQueue(this);
+            var queued = stub.Enqueue(op, coalesce: !NoCoalesce, _owner);
+            _firstQueued.TryAdd(stub, queued.HostSequence);
         }
         catch (VmOpRejectedException e)
         {
@@ -108,10 +160,6 @@ public sealed class AddVmOpCommand : StubCommandBase
         }
         WriteObject(op);
     }
-
-    #endregion
-
-    #region Private methods
 
     private static VmOp CopyOf(VmOp op) => new()
     {

@@ -40,7 +40,18 @@ public sealed partial class InvokeVmFlushCommand
 
     #endregion
 
-    protected override void StopProcessing() => _stop.Cancel();
+    /// <summary>
+    /// Ctrl+C (or PowerShell.Stop()): a file flush stops within a data area; a pipeline flush runs
+    /// no further data area, and the ops it leaves are discarded and counted.
+    /// </summary>
+    protected override void StopProcessing()
+    {
+        _stop.Cancel();
+        foreach (var flush in Snapshot())
+        {
+            flush.Cancel();
+        }
+    }
 
     private void FlushFiles()
     {

@@ -51,9 +51,13 @@ public sealed class StopStubProcessCommand : PSCmdlet
             {
                 continue;
             }
-            stub.Stop(out long discarded);
+            var termination = stub.Stop(out long discarded);
             RunspaceStubs.Forget(stub);
             WriteVerbose($"Stopped stub '{stub.Name}' (pid {stub.ProcessId}); {discarded} pending op(s) discarded unrun.");
+            if (stub.State == StubState.Stopping)
+            {
+                WriteWarning($"Stub '{stub.Name}': {termination.Description}.");
+            }
             if (discarded > 0)
             {
                 // Stopping wins over pending work (it runs in finally blocks and clean-ups), but never silently.

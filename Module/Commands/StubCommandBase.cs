@@ -46,4 +46,40 @@ public abstract class StubCommandBase : PSCmdlet
             WriteError(Errors.StubNotRunning(e, stub));
         }
     }
+
+    /// <summary>
+    /// Says that <paramref name="count"/> ops of this pipeline were dropped unrun because it ended
+    /// early (<paramref name="why"/>): as verbose when a downstream command simply wanted no more
+    /// (Select-Object -First), else as a warning. A stopped pipeline takes no more records, so then
+    /// the warning goes straight to the host.
+    /// </summary>
+    protected void ReportDiscarded(long count, Exception? why, long unwritten = 0)
+    {
+        string message = $"{count} op(s) queued by this pipeline were discarded without running"
+            + (unwritten > 0 ? $", and the results of {unwritten} op(s) that ran were not written" : string.Empty)
+            + ": the pipeline ended early"
+            + (why is null ? "." : $" ({why.GetType().Name}).");
+        try
+        {
+            if (why?.GetType().Name == "StopUpstreamCommandsException")
+            {
+                WriteVerbose(message);
+            }
+            else
+            {
+                WriteWarning(message);
+            }
+        }
+        catch (Exception e) when (e is PipelineStoppedException or InvalidOperationException or ActionPreferenceStopException)
+        {
+            try
+            {
+                Host?.UI?.WriteWarningLine(message);
+            }
+            catch (Exception)
+            {
+                // Nowhere left to say it: the count is still in Get-StubStatistics' DiscardedOperations.
+            }
+        }
+    }
 }
