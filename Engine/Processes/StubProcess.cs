@@ -20,6 +20,7 @@ public sealed partial class StubProcess
     private readonly MemFd _physicalMemoryFd;
     private readonly object _nameReservation;
     private StubTermination? _stopping;
+    private readonly Queue<(long From, long To)> _discarded = new();
     private int _reaperStarted;
 
     private StubProcess(int id, string name, object nameReservation, StubStartOptions options, StubAbi abi, StubTracer tracer,
@@ -357,6 +358,15 @@ public sealed partial class StubProcess
         }
     }
 
+    /// <summary>True when host op <paramref name="sequence"/> was one of the last discards' ops (Clear-VmOp, a pipeline that ended early, Stop).</summary>
+    public bool WasDiscarded(long sequence)
+    {
+        lock (SyncRoot)
+        {
+            return _discarded.Any(d => sequence >= d.From && sequence <= d.To);
+        }
+    }
+
     /// <summary>
     /// Drops the pending host ops of <paramref name="ticket"/> (of everyone when null) unrun, tells
     /// their owners, and returns how many queued ops they held.
@@ -366,6 +376,16 @@ public sealed partial class StubProcess
         lock (SyncRoot)
         {
             long ops = 0;
+            var pending = Queue.Pending;
+            if (pending.Length > 0)
+            {
+                // Remembered for a VmOp piped in later; bounded, so that a long-lived stub keeps no history.
+                _discarded.Enqueue((Math.Max(firstSequence, pending[0].Sequence), pending[^1].Sequence));
+                if (_discarded.Count > 64)
+                {
+                    _discarded.Dequeue();
+                }
+            }
             foreach (var (owner, n) in Queue.RemoveAll(ticket, firstSequence))
             {
                 owner.Discard(n);

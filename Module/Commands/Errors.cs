@@ -51,7 +51,7 @@ internal static class Errors
         "NotAVmOp", ErrorCategory.InvalidType, input);
 
     public static ErrorRecord NotPending(VmOp op) => new(
-        new InvalidOperationException($"{op} (host op #{op.HostOp}) was discarded by Clear-VmOp in stub '{op.Stub?.Name}' and never ran."),
+        new InvalidOperationException($"{op} (host op #{op.HostOp}) was discarded (Clear-VmOp, Stop-StubProcess or a pipeline that ended early) in stub '{op.Stub?.Name}' and never ran."),
         "VmOpNotPending", ErrorCategory.InvalidOperation, op);
 
     public static ErrorRecord Unmapped(Views.UnmappedMemoryException e) =>

@@ -233,6 +233,11 @@ public sealed partial class InvokeVmFlushCommand : StubCommandBase, IDisposable
             WriteError(Errors.NotQueued(op));
             return;
         }
+        if (!op.Stub.IsPending(op.HostOp) && op.Stub.WasDiscarded(op.HostOp))
+        {
+            WriteError(Errors.NotPending(op));
+            return;
+        }
         if (!op.Stub.IsPending(op.HostOp))
         {
             WriteVerbose($"{op} (host op #{op.HostOp}) already ran or was discarded before it reached this flush of stub '{op.Stub.Name}'; its result went to the flush that served its pipeline.");
