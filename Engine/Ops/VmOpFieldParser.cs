@@ -22,6 +22,14 @@ public static class VmOpFieldParser
 
     public static string OperationError(string text) => $"'{text}' is not an operation: use Mmap, Munmap or Mprotect.";
 
+    /// <summary>Address or Length not given: never read as 0, which is an address like any other.</summary>
+    public static string MissingNumberError(string field) =>
+        $"No -{field} given: an op needs Operation, Address and Length, each a number (not $null).";
+
+    /// <summary>An Mmap whose Offset field is there but blank: 0 is only taken when there is no Offset at all.</summary>
+    public const string BlankMmapOffsetError =
+        "-Offset is $null or empty: an Mmap needs a page-aligned offset into the physical-memory file (0 for its start).";
+
     public const string MissingOperationError =
         "No operation given: pass -Operation (Mmap, Munmap or Mprotect), an object with an Operation property, or a VmOp.";
 

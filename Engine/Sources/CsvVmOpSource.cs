@@ -19,6 +19,9 @@ internal sealed class CsvVmOpSource : VmOpSource
         ["Offset"],
     ];
 
+    // The same error id Add-VmOp gives for a missing Address or Length, or a blank Mmap Offset.
+    private const string MissingField = "VmOpFieldMissing";
+
     private const int OperationColumn = 0, AddressColumn = 1, LengthColumn = 2, ProtectionColumn = 3, OffsetColumn = 4;
 
     private readonly SepReader _reader;
@@ -96,11 +99,19 @@ internal sealed class CsvVmOpSource : VmOpSource
             return SourceItem.Bad(line, nameof(VmOpRejectionReason.UnknownOperation), "Operation", operation.ToString(), VmOpFieldParser.OperationError(operation.ToString()));
         }
         var text = Field(row, AddressColumn);
+        if (text.IsWhiteSpace())
+        {
+            return SourceItem.Bad(line, MissingField, "Address", text.ToString(), VmOpFieldParser.MissingNumberError("Address"));
+        }
         if (!VmOpFieldParser.TryParseNumber(text, out ulong address))
         {
             return SourceItem.Bad(line, "NotANumber", "Address", text.ToString(), VmOpFieldParser.NumberError(text.ToString()));
         }
         text = Field(row, LengthColumn);
+        if (text.IsWhiteSpace())
+        {
+            return SourceItem.Bad(line, MissingField, "Length", text.ToString(), VmOpFieldParser.MissingNumberError("Length"));
+        }
         if (!VmOpFieldParser.TryParseNumber(text, out ulong length))
         {
             return SourceItem.Bad(line, "NotANumber", "Length", text.ToString(), VmOpFieldParser.NumberError(text.ToString()));
@@ -111,6 +122,11 @@ internal sealed class CsvVmOpSource : VmOpSource
             return SourceItem.Bad(line, nameof(VmOpRejectionReason.UnknownProtection), "Protection", text.ToString(), VmOpFieldParser.ProtectionError(text.ToString()));
         }
         text = Field(row, OffsetColumn);
+        // As Add-VmOp: no Offset column means 0; a blank Offset cell is an error only for an Mmap.
+        if (kind == VmOpKind.Mmap && _index[OffsetColumn] >= 0 && text.IsWhiteSpace())
+        {
+            return SourceItem.Bad(line, MissingField, "Offset", text.ToString(), VmOpFieldParser.BlankMmapOffsetError);
+        }
         if (!VmOpFieldParser.TryParseNumber(text, out ulong offset))
         {
             return SourceItem.Bad(line, "NotANumber", "Offset", text.ToString(), VmOpFieldParser.NumberError(text.ToString()));

@@ -4,7 +4,7 @@ namespace UmlTlb.Sources;
 /// A row of a file that did not become an op: where it stands, which field, the value
 /// as written, and the reason in the same words Add-VmOp uses for the same mistake.
 /// <see cref="Reason"/> is a <see cref="VmOpRejectionReason"/> name where the stub refused the op,
-/// else NotANumber, MissingField or UnknownProcessId.
+/// else NotANumber, VmOpFieldMissing (a blank Address or Length, or a blank Mmap Offset, as Add-VmOp), MissingField (a header without a needed column) or UnknownProcessId.
 /// </summary>
 public sealed record SourceRowError(string Path, long Line, string Field, string Value, string Reason, string ReasonMessage)
 {

@@ -32,8 +32,8 @@ internal static class Errors
             ? $" The piped {pso.BaseObject.GetType().Name} has the properties: {string.Join(", ", pso.Properties.Select(p => p.Name))}."
             : string.Empty;
         string what = parameter == nameof(VmOp.Offset)
-            ? "-Offset is $null or empty: an Mmap needs a page-aligned offset into the physical-memory file (0 for its start)."
-            : $"No -{parameter} given: an op needs Operation, Address and Length, each a number (not $null).";
+            ? VmOpFieldParser.BlankMmapOffsetError
+            : VmOpFieldParser.MissingNumberError(parameter);
         return new(new ArgumentException(what + had, parameter), "VmOpFieldMissing", ErrorCategory.InvalidArgument, input);
     }
 

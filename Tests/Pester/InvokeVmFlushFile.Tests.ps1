@@ -68,6 +68,32 @@ Describe 'Invoke-VmFlush -Path (CSV)' -Tag 'CI' {
         $maps[0].Offset | Should -Be 0x1000
     }
 
+    It 'never reads a blank Address, Length or Mmap Offset as 0, as Add-VmOp does not' {
+        $csv = Join-Path $Dir 'blanks.csv'
+        @(
+            'Operation,Address,Length,Protection,Offset'
+            'Mmap,,0x1000,rw-,0x1000'
+            'Mmap,0x10000000,,rw-,0x1000'
+            'Mmap,0x10000000,0x1000,rw-,'
+            'Mprotect,0x10000000,0x1000,r--,'
+            'Mmap,0x10000000,0x1000,rw-,0x3000'
+        ) | Set-Content $csv
+        $errors = $null
+        $r = @(Invoke-VmFlush -Path $csv -Stub $stub -ContinueOnError -ErrorVariable errors -ErrorAction SilentlyContinue)
+
+        $fileErrors = @($errors | Where-Object FullyQualifiedErrorId -Like 'VmOpFieldMissing,*')
+        $fileErrors.TargetObject.Line | Should -Be @(2, 3, 4)
+        $fileErrors.TargetObject.Field | Should -Be @('Address', 'Length', 'Offset')
+        $fileErrors[0].Exception.Message | Should -BeLike "$csv, line 2, Address '': No -Address given*"
+        $fileErrors[2].Exception.Message | Should -BeLike "*-Offset is `$null or empty: an Mmap needs*"
+        # Only the last two rows ran: nothing was ever mapped at address 0 or with offset 0.
+        $r.Line | Should -Be @(5, 6)
+        $maps = @(Get-UserMaps $stub)
+        $maps | Should -HaveCount 1
+        $maps[0].Start | Should -Be 0x10000000
+        $maps[0].Offset | Should -Be 0x3000
+    }
+
     It 'gives the same message for a bad value as Add-VmOp does' {
         $csv = Join-Path $Dir 'prot.csv'
         "Operation,Address,Length,Protection,Offset`nMmap,0x10000000,0x1000,rwz,0" | Set-Content $csv
