@@ -46,34 +46,12 @@ internal sealed class ShadowWay : IMeasuredWay
 
     private static long Workload(StubProcess stub, int n, bool pauseShadow)
     {
-        ulong size = stub.PhysicalMemorySize;
         stub.Shadow.PausedForBenchmark = pauseShadow;
         try
         {
             long start = Stopwatch.GetTimestamp();
-            var flush = stub.BeginFlush();
-            for (int i = 0; i < n; i++)
-            {
-                stub.Enqueue(VmOpKind.Mmap, AddressOf(i), Page, VmProtection.Read | VmProtection.Write, OffsetOf(i, size));
-                flush.RunFullDataAreas(null);
-            }
-            for (int i = 0; i < n; i++)
-            {
-                stub.Enqueue(VmOpKind.Mprotect, AddressOf(i), Page, VmProtection.Read, 0);
-                flush.RunFullDataAreas(null);
-            }
-            for (int i = 0; i < n; i++)
-            {
-                stub.Enqueue(VmOpKind.Munmap, AddressOf(i), Page, VmProtection.None, 0);
-                flush.RunFullDataAreas(null);
-            }
-            var summary = flush.Complete(null);
-            long elapsed = Stopwatch.GetTimestamp() - start;
-            if (summary.Failed != 0 || summary.HostOperations != 3L * n)
-            {
-                throw new InvalidOperationException($"shadow bench flush: {summary.Failed} failed, {summary.HostOperations} host ops (expected {3L * n}).");
-            }
-            return elapsed;
+            StreamThroughEngine(stub, n);
+            return Stopwatch.GetTimestamp() - start;
         }
         finally
         {
