@@ -89,6 +89,12 @@ Describe 'A stub used from other runspaces, over <Transport>' -Tag 'CI' -ForEach
         $id | Should -BeGreaterThan 0
         Wait-ProcessGone $stubPid | Out-Null
         "/proc/$stubPid" | Should -Not -Exist
+        # The job's runspace is closed on another thread, which reaps the stub and then forgets
+        # it: the reap can be seen a moment before the registry entry goes. Bounded wait.
+        $deadline = [DateTime]::UtcNow.AddSeconds(5)
+        while ((Get-StubProcess -Id $id -ErrorAction SilentlyContinue) -and [DateTime]::UtcNow -lt $deadline) {
+            Start-Sleep -Milliseconds 20
+        }
         Get-StubProcess -Id $id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
